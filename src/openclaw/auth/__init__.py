@@ -1,0 +1,1 @@
+"""Auth profiles: the credential store and the order credentials are tried in."""

@@ -1,0 +1,1 @@
+"""Providers as data rows, merged with ``models.providers`` from the config; model facts."""

@@ -1,0 +1,1 @@
+"""The ``openclaw`` command line: one module per command group, imported only when used."""

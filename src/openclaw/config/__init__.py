@@ -1,0 +1,1 @@
+"""The config file: load (JSON5, ``$include``, ``${VAR}``, the ``env`` block), validate, write."""

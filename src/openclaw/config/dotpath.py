@@ -1,0 +1,121 @@
+"""Dotted config paths: ``agents.defaults.model.primary``, with brackets for keys holding dots:
+``agents.defaults.models["openai/gpt-5.4"].alias``; ``[0]`` indexes a list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+
+__all__ = ["MISSING", "format_path", "get_path", "parse_path", "set_path", "unset_path"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+def parse_path(text: str) -> list[str | int]:
+    keys: list[str | int] = []
+    i, n = 0, len(text)
+    buf = ""
+    while i < n:
+        ch = text[i]
+        if ch == ".":
+            if buf:
+                keys.append(buf)
+                buf = ""
+            elif i == 0 or text[i - 1] != "]":
+                raise InputError(f'Invalid config path "{text}": empty segment.', param="path")
+            i += 1
+        elif ch == "[":
+            if buf:
+                keys.append(buf)
+                buf = ""
+            end = text.find("]", i)
+            if end < 0:
+                raise InputError(f'Invalid config path "{text}": missing "]".', param="path")
+            inner = text[i + 1 : end].strip()
+            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "\"'":
+                keys.append(inner[1:-1])
+            elif inner.isdigit():
+                keys.append(int(inner))
+            elif inner:
+                keys.append(inner)
+            else:
+                raise InputError(f'Invalid config path "{text}": empty brackets.', param="path")
+            i = end + 1
+        else:
+            buf += ch
+            i += 1
+    if buf:
+        keys.append(buf)
+    if not keys:
+        raise InputError("Empty config path.", param="path")
+    return keys
+
+
+def format_path(keys: list[str | int]) -> str:
+    out = ""
+    for key in keys:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        elif "." in key or "[" in key or '"' in key:
+            out += f'["{key}"]'
+        else:
+            out += f".{key}" if out else key
+    return out
+
+
+def get_path(data: Any, keys: list[str | int]) -> Any:
+    node = data
+    for key in keys:
+        if isinstance(key, int) and isinstance(node, list) and -len(node) <= key < len(node):
+            node = node[key]
+        elif isinstance(node, dict) and str(key) in node:
+            node = node[str(key)]
+        else:
+            return MISSING
+    return node
+
+
+def set_path(data: dict[str, Any], keys: list[str | int], value: Any) -> None:
+    """Set ``value`` at ``keys``, creating objects on the way (appending keys at the end)."""
+    node: Any = data
+    for key in keys[:-1]:
+        if isinstance(key, int) and isinstance(node, list):
+            node = node[key]
+            continue
+        child = node.get(str(key)) if isinstance(node, dict) else None
+        if not isinstance(child, (dict, list)):
+            if not isinstance(node, dict):
+                raise InputError(f"Cannot set {format_path(keys)}: a parent is not an object.")
+            child = {}
+            node[str(key)] = child
+        node = child
+    last = keys[-1]
+    if isinstance(last, int) and isinstance(node, list):
+        if last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+    elif isinstance(node, dict):
+        node[str(last)] = value
+    else:
+        raise InputError(f"Cannot set {format_path(keys)}: the parent is not an object.")
+
+
+def unset_path(data: dict[str, Any], keys: list[str | int]) -> bool:
+    """Remove the value at ``keys``; False when it was absent. Emptied parents are kept."""
+    parent = get_path(data, keys[:-1]) if len(keys) > 1 else data
+    last = keys[-1]
+    if isinstance(parent, dict) and str(last) in parent:
+        del parent[str(last)]
+        return True
+    if isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
+        del parent[last]
+        return True
+    return False

@@ -1,0 +1,116 @@
+"""The transport contract and the HTTP seam under it.
+
+A :class:`Transport` turns one :class:`UpstreamCall` (provider, model, credential, request) into
+stream events. Its contract:
+
+* it yields :data:`~openclaw.wire.types.StreamEvent` values and ends after a ``Finish`` event;
+* any failure, at any point, is *raised* as :class:`~openclaw.errors.ProviderError` (status,
+  headers and the provider's message filled in); it never yields ``ErrorEvent`` (the router
+  decides what a failure means for the caller);
+* an upstream stream that ends without a finish reason or ``[DONE]`` raises with ``kind="cut"``;
+  an in-stream error chunk raises with ``kind="in_stream"``: never an empty success;
+* a non-streaming upstream answer is yielded as the same event sequence.
+
+Transports never open sockets themselves: they go through :class:`HttpClient`, a one-method seam
+(``request``) with an aiohttp implementation for servers and a lean asyncio one for the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..catalog.resolve import ModelFacts, ResolvedProvider
+from ..refs import ModelRef
+from ..wire.types import ChatRequest, StreamEvent
+
+__all__ = [
+    "Credential",
+    "HttpClient",
+    "HttpResponse",
+    "Timeouts",
+    "Transport",
+    "UpstreamCall",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. ``read`` bounds the wait for headers and for each next body chunk;
+    ``total`` bounds the whole exchange (None: no bound beyond the caller's)."""
+
+    connect: float = 10.0
+    read: float = 120.0
+    total: float | None = None
+
+
+class HttpResponse(Protocol):
+    status: int
+    headers: Mapping[str, str]  # lower-cased names
+
+    async def read(self) -> bytes: ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, in whatever pieces the network delivers."""
+        ...
+
+
+class HttpClient(Protocol):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeouts: Timeouts,
+    ) -> AbstractAsyncContextManager[HttpResponse]:
+        """Open one exchange. Connection failures raise ``ProviderError`` with ``kind``
+        ``connect``, ``timeout`` or ``reset`` (closed before the headers arrived)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A resolved secret and where it came from. ``repr`` never shows the secret."""
+
+    secret: str = field(repr=False)
+    profile_id: str | None
+    source: str  # profile | env | config | local
+    kind: str = "api_key"  # api_key | token
+    env_var: str | None = None  # the variable it came from, for env/config sources
+
+    @property
+    def label(self) -> str:
+        """What the user sees for this credential (never the secret)."""
+        if self.profile_id:
+            return self.profile_id
+        return f"env:{self.env_var}" if self.env_var else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCall:
+    provider: ResolvedProvider
+    ref: ModelRef
+    model: str  # the model id as the upstream wants it ("anthropic/claude-sonnet-4-5")
+    credential: Credential
+    request: ChatRequest
+    stream: bool  # ask the upstream for SSE
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    params: Mapping[str, Any] = field(default_factory=dict)  # merged per-model params
+    facts: ModelFacts | None = None
+    thinking: str | None = None  # off|minimal|low|medium|high|xhigh|... (None: provider default)
+
+
+class Transport(Protocol):
+    api: str
+
+    def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]: ...
+
+    def build(self, call: UpstreamCall) -> tuple[str, dict[str, str], bytes]:
+        """The exact request that would be sent: URL, headers, body (for tests and --dry-run)."""
+        ...

@@ -1,0 +1,9 @@
+"""Loaded by every Python subprocess a test starts (tests put this directory on PYTHONPATH)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import netguard  # noqa: E402
+
+netguard.install()
