@@ -15,7 +15,7 @@ from unittest import mock
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import netguard  # noqa: E402
+import netguard
 
 netguard.install()
 

@@ -37,7 +37,10 @@ def test_guard_allows_loopback() -> None:
 
 
 def test_guard_applies_in_subprocesses(tmp_path, _netguard_log) -> None:  # type: ignore[no-untyped-def]
-    code = "import socket\ntry:\n    socket.getaddrinfo('openrouter.ai', 443)\nexcept ConnectionRefusedError:\n    print('blocked')\n"
+    code = (
+        "import socket\ntry:\n    socket.getaddrinfo('openrouter.ai', 443)\n"
+        "except ConnectionRefusedError:\n    print('blocked')\n"
+    )
     env = clean_env(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert out.stdout.strip() == "blocked"

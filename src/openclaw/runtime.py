@@ -192,9 +192,9 @@ class Runtime:
                     secrets.append(value)
             gateway = self.typed.gateway
             auth = gateway.auth if gateway else None
-            for value in (auth.token, auth.password) if auth else ():
-                if isinstance(value, str):
-                    secrets.append(value)
+            for secret in (auth.token, auth.password) if auth else ():
+                if isinstance(secret, str):
+                    secrets.append(secret)
             for pid in self.known_providers():
                 provider = self.provider(pid)
                 if provider is not None and provider.api_key:

@@ -18,39 +18,41 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def _bracket(text: str, inner: str) -> str | int:
+    inner = inner.strip()
+    if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "\"'":
+        return inner[1:-1]
+    if inner.isdigit():
+        return int(inner)
+    if not inner:
+        raise InputError(f'Invalid config path "{text}": empty brackets.', param="path")
+    return inner
+
+
 def parse_path(text: str) -> list[str | int]:
     keys: list[str | int] = []
     i, n = 0, len(text)
     buf = ""
     while i < n:
         ch = text[i]
-        if ch == ".":
-            if buf:
-                keys.append(buf)
-                buf = ""
-            elif i == 0 or text[i - 1] != "]":
-                raise InputError(f'Invalid config path "{text}": empty segment.', param="path")
-            i += 1
-        elif ch == "[":
-            if buf:
-                keys.append(buf)
-                buf = ""
+        if ch == "[":
             end = text.find("]", i)
             if end < 0:
                 raise InputError(f'Invalid config path "{text}": missing "]".', param="path")
-            inner = text[i + 1 : end].strip()
-            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "\"'":
-                keys.append(inner[1:-1])
-            elif inner.isdigit():
-                keys.append(int(inner))
-            elif inner:
-                keys.append(inner)
-            else:
-                raise InputError(f'Invalid config path "{text}": empty brackets.', param="path")
+            if buf:
+                keys.append(buf)
+                buf = ""
+            keys.append(_bracket(text, text[i + 1 : end]))
             i = end + 1
-        else:
+            continue
+        if ch == "." and not buf and (i == 0 or text[i - 1] != "]"):
+            raise InputError(f'Invalid config path "{text}": empty segment.', param="path")
+        if ch == "." and buf:
+            keys.append(buf)
+            buf = ""
+        elif ch != ".":
             buf += ch
-            i += 1
+        i += 1
     if buf:
         keys.append(buf)
     if not keys:

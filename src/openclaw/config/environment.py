@@ -71,7 +71,8 @@ def env_block_vars(env_block: Any) -> tuple[dict[str, str], list[str]]:
     flat = {
         k: v for k, v in env_block.items() if k not in ("vars", "shellEnv") and isinstance(v, str)
     }
-    nested = env_block.get("vars") if isinstance(env_block.get("vars"), dict) else {}
+    nested_raw = env_block.get("vars")
+    nested: dict[str, Any] = nested_raw if isinstance(nested_raw, dict) else {}
     warnings = []
     if flat:
         names = ", ".join(sorted(flat))

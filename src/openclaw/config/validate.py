@@ -31,13 +31,14 @@ def without_flat_env(data: dict[str, Any]) -> dict[str, Any]:
     if not flat:
         return data
     rest = {k: v for k, v in env.items() if k not in flat}
-    vars_ = rest.get("vars") if isinstance(rest.get("vars"), dict) else {}
+    vars_raw = rest.get("vars")
+    vars_: dict[str, Any] = vars_raw if isinstance(vars_raw, dict) else {}
     return {**data, "env": {**rest, "vars": {**flat, **vars_}}}
 
 
 def _split_path(path: str) -> list[str]:
     # msgspec paths look like ".models.providers[...].models[0].id"
-    return [p for p in re.split(r"\.|(?=\[)", path) if p]
+    return re.findall(r"\[[^\]]*\]|[^.\[]+", path)
 
 
 def _locate(data: Any, parts: list[str]) -> str:
@@ -47,7 +48,7 @@ def _locate(data: Any, parts: list[str]) -> str:
     for i, part in enumerate(parts):
         if part == "[...]" and isinstance(node, dict):
             culprit = _culprit(data, named_to_keys(named), node)
-            named.append(f"[{culprit!r}]" if culprit is not None else "[...]")
+            named.append(f'["{culprit}"]' if culprit is not None else "[...]")
             node = node.get(culprit) if culprit is not None else None
             if culprit is None:
                 named.extend(parts[i + 1 :])

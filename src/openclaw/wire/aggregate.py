@@ -7,6 +7,7 @@ arguments parse as JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -50,41 +51,46 @@ class Aggregator:
         self.finished = False
 
     def add(self, event: StreamEvent) -> None:
-        kind = type(event)
-        if kind is TextDelta:
-            self._text.append(event.text)  # type: ignore[union-attr]
-        elif kind is ToolCallDelta:
-            assert isinstance(event, ToolCallDelta)
-            pending = self._calls.get(event.index)
-            if pending is None:
-                pending = self._calls[event.index] = _PendingCall()
-            if event.id:
-                pending.id = event.id
-            if event.name:
-                pending.name = event.name
-            if event.arguments:
-                pending.args.append(event.arguments)
-        elif kind is ReasoningDelta:
-            assert isinstance(event, ReasoningDelta)
-            if event.text:
-                self._reasoning.append(event.text)
-            if event.details:
-                self._details.extend(event.details)
-        elif kind is ResponseInfo:
-            assert isinstance(event, ResponseInfo)
-            res = self.result_
-            res.id = event.id or res.id
-            res.model = event.model or res.model
-            res.provider_name = event.provider_name or res.provider_name
-        elif kind is UsageEvent:
-            self.result_.usage = event.usage  # type: ignore[union-attr]
-        elif kind is Finish:
-            assert isinstance(event, Finish)
-            self.result_.finish_reason = event.reason
-            self.result_.native_finish_reason = event.native
-            self.finished = True
-        elif kind is ErrorEvent:
-            self.error = event.error  # type: ignore[union-attr]
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _on_text(self, event: TextDelta) -> None:
+        self._text.append(event.text)
+
+    def _on_tool(self, event: ToolCallDelta) -> None:
+        pending = self._calls.get(event.index)
+        if pending is None:
+            pending = self._calls[event.index] = _PendingCall()
+        if event.id:
+            pending.id = event.id
+        if event.name:
+            pending.name = event.name
+        if event.arguments:
+            pending.args.append(event.arguments)
+
+    def _on_reasoning(self, event: ReasoningDelta) -> None:
+        if event.text:
+            self._reasoning.append(event.text)
+        if event.details:
+            self._details.extend(event.details)
+
+    def _on_info(self, event: ResponseInfo) -> None:
+        res = self.result_
+        res.id = event.id or res.id
+        res.model = event.model or res.model
+        res.provider_name = event.provider_name or res.provider_name
+
+    def _on_usage(self, event: UsageEvent) -> None:
+        self.result_.usage = event.usage
+
+    def _on_finish(self, event: Finish) -> None:
+        self.result_.finish_reason = event.reason
+        self.result_.native_finish_reason = event.native
+        self.finished = True
+
+    def _on_error(self, event: ErrorEvent) -> None:
+        self.error = event.error
 
     @property
     def text(self) -> str:
@@ -123,3 +129,14 @@ class Aggregator:
             except orjson.JSONDecodeError:
                 bad.append(call.name or call.id)
         return bad
+
+
+_HANDLERS: dict[type, Callable[[Aggregator, Any], None]] = {
+    TextDelta: Aggregator._on_text,
+    ToolCallDelta: Aggregator._on_tool,
+    ReasoningDelta: Aggregator._on_reasoning,
+    ResponseInfo: Aggregator._on_info,
+    UsageEvent: Aggregator._on_usage,
+    Finish: Aggregator._on_finish,
+    ErrorEvent: Aggregator._on_error,
+}

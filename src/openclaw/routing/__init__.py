@@ -1,0 +1,1 @@
+"""Failure classification, retries, cooldowns, the candidate chain and the router."""

@@ -1,0 +1,1 @@
+"""One transport per API kind (openai-completions, anthropic-messages) over an HTTP seam."""

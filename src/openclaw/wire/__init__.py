@@ -1,0 +1,1 @@
+"""Wire formats: the internal request/event types, SSE, and per-API encoders and decoders."""
