@@ -132,8 +132,9 @@ def run_cli_subprocess(
 
 @pytest.fixture
 def cli(env: dict[str, str]):  # type: ignore[no-untyped-def]
-    def invoke(*args: str, input: str | None = None, extra_env: dict[str, str] | None = None,
-               cwd: Path | None = None) -> CliResult:
+    def invoke(
+        *args: str, input: str | None = None, extra_env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> CliResult:
         return run_cli(list(args), {**env, **(extra_env or {})}, input=input, cwd=cwd)
 
     return invoke

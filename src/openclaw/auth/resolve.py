@@ -47,9 +47,7 @@ class CredentialPlan:
         return bool(self.credentials)
 
 
-def _profile_secret(
-    profile: AuthProfile, env: Mapping[str, str], now_ms: int
-) -> tuple[str | None, str]:
+def _profile_secret(profile: AuthProfile, env: Mapping[str, str], now_ms: int) -> tuple[str | None, str]:
     """The profile's secret and, when there is none, the reason code (OpenClaw's vocabulary)."""
     if profile.type == "token" and profile.expires is not None:
         if not 0 < profile.expires <= 8_640_000_000_000_000:
@@ -78,12 +76,13 @@ def _profile_order(
     if auth is not None and provider in auth.order:
         chosen = auth.order[provider]
         return chosen, set(stored) - set(chosen)
-    configured = [
-        pid for pid, meta in (auth.profiles if auth else {}).items() if meta.provider == provider
-    ]
+    configured = [pid for pid, meta in (auth.profiles if auth else {}).items() if meta.provider == provider]
     ids = list(dict.fromkeys([*configured, *stored]))
-    ids.sort(key=lambda pid: _TYPE_RANK.get(
-        snapshot.profiles[pid].type if pid in snapshot.profiles else "api_key", 3))
+    ids.sort(
+        key=lambda pid: _TYPE_RANK.get(
+            snapshot.profiles[pid].type if pid in snapshot.profiles else "api_key", 3
+        )
+    )
     return ids, set()
 
 

@@ -78,12 +78,9 @@ class AuthProfile:
     @classmethod
     def from_json(cls, profile_id: str, data: dict[str, Any]) -> AuthProfile:
         kind = str(data.get("type", "api_key"))
-        secret = data.get("key") if kind == "api_key" else data.get(
-            "token" if kind == "token" else "access"
-        )
+        secret = data.get("key") if kind == "api_key" else data.get("token" if kind == "token" else "access")
         ref = data.get("keyRef") if kind == "api_key" else data.get("tokenRef")
-        known = {"type", "provider", "key", "token", "access", "keyRef", "tokenRef", "expires",
-                 "email"}
+        known = {"type", "provider", "key", "token", "access", "keyRef", "tokenRef", "expires", "email"}
         provider = str(data.get("provider") or profile_id.partition(":")[0])
         expires = data.get("expires")
         return cls(

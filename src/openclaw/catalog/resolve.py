@@ -126,9 +126,7 @@ def _facts(definition: ModelDefinition) -> ModelFacts:
         input_modalities=tuple(definition.input),
         reasoning=definition.reasoning,
         supports_tools=definition.supports_tools,
-        pricing=None
-        if cost is None
-        else Pricing(cost.input, cost.output, cost.cache_read, cost.cache_write),
+        pricing=None if cost is None else Pricing(cost.input, cost.output, cost.cache_read, cost.cache_write),
         source="config",
     )
 

@@ -68,9 +68,7 @@ def env_block_vars(env_block: Any) -> tuple[dict[str, str], list[str]]:
     """Variables from a config ``env`` block, and warnings about its shape."""
     if not isinstance(env_block, dict):
         return {}, []
-    flat = {
-        k: v for k, v in env_block.items() if k not in ("vars", "shellEnv") and isinstance(v, str)
-    }
+    flat = {k: v for k, v in env_block.items() if k not in ("vars", "shellEnv") and isinstance(v, str)}
     nested_raw = env_block.get("vars")
     nested: dict[str, Any] = nested_raw if isinstance(nested_raw, dict) else {}
     warnings = []

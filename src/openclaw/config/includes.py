@@ -65,9 +65,7 @@ class _Resolver:
 
     def expand(self, node: Any, including: Path, stack: tuple[Path, ...], key_path: str) -> Any:
         if isinstance(node, list):
-            return [
-                self.expand(v, including, stack, f"{key_path}[{i}]") for i, v in enumerate(node)
-            ]
+            return [self.expand(v, including, stack, f"{key_path}[{i}]") for i, v in enumerate(node)]
         if not isinstance(node, dict):
             return node
         result: Any = {}

@@ -53,8 +53,7 @@ def read_source(path: Path) -> tuple[dict[str, Any], bool]:
     data = read_json5_file(path)
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}: the config must be a JSON5 object at the top level, "
-            f"not {type(data).__name__}.",
+            f"{path}: the config must be a JSON5 object at the top level, not {type(data).__name__}.",
             path=str(path),
         )
     return data, True
@@ -79,9 +78,13 @@ def load_config(
         loose = check_private_file(paths.config_path)
         if loose:
             warnings.append(loose)
-    merged, included = resolve_includes(source, paths.config_path, process_env) if exists else (
-        {},
-        [],
+    merged, included = (
+        resolve_includes(source, paths.config_path, process_env)
+        if exists
+        else (
+            {},
+            [],
+        )
     )
     if not isinstance(merged, dict):
         raise ConfigError(f"{paths.config_path}: $include at the root must yield an object.")

@@ -35,17 +35,12 @@ def _sub_string(text: str, env: Mapping[str, str], key_path: str, source: str | 
     return _VAR.sub(repl, text)
 
 
-def substitute(
-    node: Any, env: Mapping[str, str], *, key_path: str = "", source: str | None = None
-) -> Any:
+def substitute(node: Any, env: Mapping[str, str], *, key_path: str = "", source: str | None = None) -> Any:
     """Return ``node`` with ``${VAR}`` replaced everywhere except under the top-level ``env``."""
     if isinstance(node, str):
         return _sub_string(node, env, key_path, source)
     if isinstance(node, list):
-        return [
-            substitute(v, env, key_path=f"{key_path}[{i}]", source=source)
-            for i, v in enumerate(node)
-        ]
+        return [substitute(v, env, key_path=f"{key_path}[{i}]", source=source) for i, v in enumerate(node)]
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():

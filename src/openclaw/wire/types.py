@@ -209,9 +209,7 @@ class ErrorEvent(msgspec.Struct):
     error: ProviderError
 
 
-StreamEvent = (
-    ResponseInfo | TextDelta | ReasoningDelta | ToolCallDelta | UsageEvent | Finish | ErrorEvent
-)
+StreamEvent = ResponseInfo | TextDelta | ReasoningDelta | ToolCallDelta | UsageEvent | Finish | ErrorEvent
 
 
 class ChatResult(msgspec.Struct, kw_only=True, omit_defaults=True):
