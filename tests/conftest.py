@@ -19,6 +19,8 @@ import netguard
 
 netguard.install()
 
+pytest_plugins = ["fixtures_upstream"]
+
 GUARD_DIR = str(Path(__file__).parent / "_guard")
 FAKE_KEY = "sk-or-test-0123456789abcdef0123456789abcdef"
 FAKE_KEY_2 = "sk-or-test-fedcba9876543210fedcba9876543210"
