@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConfigError
 from .parse import read_json5_file
 
-__all__ = ["MAX_DEPTH", "deep_merge", "resolve_includes"]
+__all__ = ["MAX_DEPTH", "deep_merge", "include_roots", "include_target", "resolve_includes"]
 
 MAX_DEPTH = 10
 _MAX_PATH = 4096
@@ -34,34 +34,54 @@ def deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
+def _expand_user(text: str, env: Mapping[str, str]) -> str:
+    if text == "~" or text.startswith("~/"):
+        home = env.get("HOME") or env.get("USERPROFILE")
+        if home:
+            return home + text[1:]
+    return os.path.expanduser(text)
+
+
+def include_roots(config_path: Path, env: Mapping[str, str]) -> list[Path]:
+    """Directories includes may read from: the config's own, then ``OPENCLAW_INCLUDE_ROOTS``."""
+    roots = [config_path.parent.resolve()]
+    for item in env.get("OPENCLAW_INCLUDE_ROOTS", "").split(os.pathsep):
+        if item.strip():
+            roots.append(Path(_expand_user(item.strip(), env)).resolve())
+    return roots
+
+
+def include_target(
+    spec: object, including: Path, config_path: Path, env: Mapping[str, str], *, key_path: str
+) -> Path:
+    """Resolve and check one ``$include`` path (relative to the file that holds it)."""
+    where = key_path or "<root>"
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(f"{where}: $include needs a file path (string), got {spec!r}.")
+    if "\x00" in spec or len(spec) >= _MAX_PATH:
+        raise ConfigError(f"{where}: invalid $include path (NUL byte or over {_MAX_PATH} characters).")
+    candidate = Path(_expand_user(spec, env))
+    if not candidate.is_absolute():
+        candidate = including.parent / candidate
+    resolved = candidate.resolve()
+    if len(str(resolved)) >= _MAX_PATH:
+        raise ConfigError(f"{where}: $include path is too long once resolved.")
+    roots = include_roots(config_path, env)
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise ConfigError(
+            f"{where}: $include {spec!r} resolves outside the config directory "
+            f"({roots[0]}). Add its directory to OPENCLAW_INCLUDE_ROOTS to allow it."
+        )
+    if not resolved.is_file():
+        raise ConfigError(f"{where}: $include file not found: {resolved}", path=str(resolved))
+    return resolved
+
+
 class _Resolver:
     def __init__(self, top: Path, env: Mapping[str, str]) -> None:
-        self.roots = [top.parent.resolve()]
-        for item in env.get("OPENCLAW_INCLUDE_ROOTS", "").split(os.pathsep):
-            if item.strip():
-                self.roots.append(Path(os.path.expanduser(item.strip())).resolve())
+        self.top = top
+        self.env = env
         self.files: list[Path] = []
-
-    def _target(self, spec: object, including: Path, key_path: str) -> Path:
-        where = key_path or "<root>"
-        if not isinstance(spec, str) or not spec:
-            raise ConfigError(f"{where}: $include needs a file path (string), got {spec!r}.")
-        if "\x00" in spec or len(spec) >= _MAX_PATH:
-            raise ConfigError(f"{where}: invalid $include path.")
-        candidate = Path(os.path.expanduser(spec))
-        if not candidate.is_absolute():
-            candidate = including.parent / candidate
-        resolved = candidate.resolve()
-        if len(str(resolved)) >= _MAX_PATH:
-            raise ConfigError(f"{where}: $include path is too long.")
-        if not any(resolved.is_relative_to(root) for root in self.roots):
-            raise ConfigError(
-                f"{where}: $include {spec!r} resolves outside the config directory "
-                f"({self.roots[0]}). Add its directory to OPENCLAW_INCLUDE_ROOTS to allow it."
-            )
-        if not resolved.is_file():
-            raise ConfigError(f"{where}: $include file not found: {resolved}", path=str(resolved))
-        return resolved
 
     def expand(self, node: Any, including: Path, stack: tuple[Path, ...], key_path: str) -> Any:
         if isinstance(node, list):
@@ -83,7 +103,7 @@ class _Resolver:
         return deep_merge(result, siblings) if siblings or "$include" not in node else result
 
     def _load(self, spec: object, including: Path, stack: tuple[Path, ...], key_path: str) -> Any:
-        target = self._target(spec, including, key_path)
+        target = include_target(spec, including, self.top, self.env, key_path=key_path)
         if target in stack:
             chain = " -> ".join(str(p) for p in (*stack, target))
             raise ConfigError(f"Circular $include: {chain}", path=str(target))

@@ -18,7 +18,7 @@ from .environment import build_env
 from .includes import resolve_includes
 from .parse import read_json5_file
 from .schema import OpenClawConfig
-from .substitute import substitute
+from .substitute import Missing, substitute
 from .validate import validate
 
 __all__ = ["ConfigSnapshot", "load_config", "read_source"]
@@ -78,14 +78,7 @@ def load_config(
         loose = check_private_file(paths.config_path)
         if loose:
             warnings.append(loose)
-    merged, included = (
-        resolve_includes(source, paths.config_path, process_env)
-        if exists
-        else (
-            {},
-            [],
-        )
-    )
+    merged, included = resolve_includes(source, paths.config_path, process_env) if exists else ({}, [])
     if not isinstance(merged, dict):
         raise ConfigError(f"{paths.config_path}: $include at the root must yield an object.")
     effective = build_env(
@@ -97,13 +90,9 @@ def load_config(
         credential_vars=credential_vars,
     )
     warnings.extend(effective.warnings)
-    try:
-        data = substitute(merged, effective.values, source=str(paths.config_path))
-    except ConfigError as exc:
-        if strict_env:
-            raise
-        warnings.append(exc.message)
-        data = merged
+    missing: Missing | None = None if strict_env else []
+    data = substitute(merged, effective.values, source=str(paths.config_path), missing=missing)
+    warnings.extend(error.message for error in missing or ())
     typed = validate(data, path=str(paths.config_path))
     return ConfigSnapshot(
         path=paths.config_path,

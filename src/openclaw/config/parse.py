@@ -25,6 +25,14 @@ def parse_json5_text(text: str | bytes, *, path: str | None = None) -> Any:
     import json5  # lazy: only hand-edited JSON5 files pay for the pure-Python parser
 
     source = text.decode("utf-8") if isinstance(text, bytes) else text
+    source = source.removeprefix("\ufeff")  # a BOM left by some Windows editors
+    if not source.strip():
+        raise ConfigParseError(
+            "the file is empty; a config is a JSON5 object (write {} for an empty config)",
+            path=path,
+            line=None,
+            column=None,
+        )
     try:
         return json5.loads(source)
     except ValueError as exc:
