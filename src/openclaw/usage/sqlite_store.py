@@ -1,0 +1,83 @@
+"""The embedded ledger: one SQLite file (``<state>/state/usage.sqlite``), WAL mode, mode 0600.
+
+Several processes (CLI runs, gateway workers) may write at once: WAL lets readers run beside
+the one writer, ``busy_timeout`` makes a writer wait for the lock instead of failing, and
+migrations run inside ``BEGIN IMMEDIATE`` so two processes opening an empty file do not both
+create the table.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..paths import ensure_private_dir
+from .schema import SQLITE
+from .store import SqlStore
+
+__all__ = ["SqliteStore"]
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _create_private(path: Path) -> None:
+    """Create the file 0600 before SQLite opens it (its -wal/-shm files copy that mode)."""
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.close(fd)
+
+
+class SqliteStore(SqlStore):
+    dialect = SQLITE
+    db_errors = (sqlite3.Error,)
+
+    def __init__(self, path: Path, *, migrate: bool = True) -> None:
+        self.path = path
+        _create_private(path)
+        # Used by one thread at a time (the ledger's writer, or a report), guarded by _lock.
+        self._conn = sqlite3.connect(
+            path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        if migrate:
+            self.migrate()
+
+    @contextmanager
+    def _tx(self, begin: str) -> Iterator[Any]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute(begin)
+            try:
+                yield cur
+            except BaseException:
+                self._conn.rollback()
+                raise
+            else:
+                self._conn.commit()
+            finally:
+                cur.close()
+
+    def _cursor(self) -> Any:
+        return self._tx("BEGIN")
+
+    def _write_cursor(self) -> Any:
+        return self._tx("BEGIN IMMEDIATE")  # take the write lock up front (waits busy_timeout)
+
+    def _migration_lock(self) -> Any:
+        return self._tx("BEGIN IMMEDIATE")  # one migrator at a time
+
+    def journal_mode(self) -> str:
+        with self._lock:
+            return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
