@@ -89,8 +89,10 @@ def build_target(
     if requested is None:
         own = _agent_selection(runtime, agent_id)
         if own is not None and own[0]:
-            primary, own_fallbacks = own
-            chain = [primary, *(own_fallbacks or [])] if fallbacks is None else [primary, *fallbacks]
+            primary: str = own[0]
+            own_fallbacks = own[1]
+            extra = own_fallbacks or [] if fallbacks is None else fallbacks
+            chain: list[str] = [primary, *extra]
             pinned = own_fallbacks is None or fallbacks is not None
             label = f"openclaw/{agent_id}"
         else:
@@ -100,11 +102,12 @@ def build_target(
             label = DEFAULT_LABEL if agent_id == DEFAULT_AGENT_ID else f"openclaw/{agent_id}"
         refs = _resolve_all(runtime, chain, first_is_request=False)
         return Target(refs, label=label, agent_id=agent_id, strict=pinned)
+    asked: str = requested
     if fallbacks is not None:
-        chain = [requested, *fallbacks]
+        chain = [asked, *fallbacks]
     elif strict:
-        chain = [requested]
+        chain = [asked]
     else:
-        chain = [requested, *default_fallbacks, default_primary]
+        chain = [asked, *default_fallbacks, default_primary]
     refs = _resolve_all(runtime, chain, first_is_request=True)
     return Target(refs, label=requested, agent_id=agent_id, strict=strict or fallbacks is not None)
