@@ -99,3 +99,14 @@ def test_bad_configured_fallback_is_reported_as_such(home: Path) -> None:
     with pytest.raises(RefError) as info:
         build_target(rt, None)
     assert info.value.message.startswith("Configured fallback:")
+
+
+def test_request_list_overrides_agent_fallbacks(home: Path) -> None:
+    config = selection("openrouter/a/b")
+    config["agents"]["entries"] = {
+        "writer": {"model": {"primary": "openrouter/w/w", "fallbacks": ["openrouter/p/q"]}}
+    }
+    rt = make_runtime(home, config)
+    target = build_target(rt, None, agent_id="writer", fallbacks=["openrouter/z/z"])
+    assert keys(target) == ["openrouter/w/w", "openrouter/z/z"]
+    assert target.strict is True

@@ -91,7 +91,7 @@ def build_target(
         if own is not None and own[0]:
             primary: str = own[0]
             own_fallbacks = own[1]
-            extra = own_fallbacks or [] if fallbacks is None else fallbacks
+            extra = (own_fallbacks or []) if fallbacks is None else fallbacks
             chain: list[str] = [primary, *extra]
             pinned = own_fallbacks is None or fallbacks is not None
             label = f"openclaw/{agent_id}"
