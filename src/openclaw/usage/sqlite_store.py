@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,7 @@ class SqliteStore(SqlStore):
         )
         self._lock = threading.Lock()
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._enable_wal()
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if migrate:
             self.migrate()
@@ -73,6 +74,21 @@ class SqliteStore(SqlStore):
 
     def _migration_lock(self) -> Any:
         return self._tx("BEGIN IMMEDIATE")  # one migrator at a time
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL. Changing the journal mode ignores busy_timeout (SQLite answers "locked"
+        at once while another process is doing the same), so retry for a while."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def journal_mode(self) -> str:
         with self._lock:
