@@ -8,7 +8,6 @@ import pytest
 from openclaw.catalog.models import ModelCatalog
 from openclaw.catalog.openrouter_catalog import parse_entry
 from openclaw.catalog.resolve import ModelFacts, Pricing
-from openclaw.config.schema import OpenClawConfig
 from openclaw.config.validate import validate
 from openclaw.paths import resolve_paths
 from openclaw.usage.pricing import attempt_cost, cost_from_pricing, price_usage
