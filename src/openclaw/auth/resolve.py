@@ -27,10 +27,18 @@ from ..catalog.providers import rotation_prefix
 from ..catalog.resolve import ResolvedProvider
 from ..config.schema import OpenClawConfig
 from ..errors import CredentialError
+from ..paths import DEFAULT_AGENT_ID
 from ..transports.base import Credential
 from .store import AuthProfile, StoreSnapshot
 
-__all__ = ["CredentialPlan", "missing_credential_error", "plan_credentials"]
+__all__ = [
+    "CredentialPlan",
+    "env_keys",
+    "missing_credential_error",
+    "plan_credentials",
+    "profile_order",
+    "profile_secret",
+]
 
 _TYPE_RANK = {"oauth": 0, "token": 1, "api_key": 2}
 _SPLIT = re.compile(r"[,;\s]+")
@@ -47,7 +55,7 @@ class CredentialPlan:
         return bool(self.credentials)
 
 
-def _profile_secret(profile: AuthProfile, env: Mapping[str, str], now_ms: int) -> tuple[str | None, str]:
+def profile_secret(profile: AuthProfile, env: Mapping[str, str], now_ms: int) -> tuple[str | None, str]:
     """The profile's secret and, when there is none, the reason code (OpenClaw's vocabulary)."""
     if profile.type == "token" and profile.expires is not None:
         if not 0 < profile.expires <= 8_640_000_000_000_000:
@@ -64,14 +72,15 @@ def _profile_secret(profile: AuthProfile, env: Mapping[str, str], now_ms: int) -
     return None, "missing_credential"
 
 
-def _profile_order(
-    provider: str, snapshot: StoreSnapshot, config: OpenClawConfig
+def profile_order(
+    provider: str, snapshot: StoreSnapshot, config: OpenClawConfig, agent_id: str = DEFAULT_AGENT_ID
 ) -> tuple[list[str], set[str]]:
-    """Profile ids to try, and ids excluded by an explicit ``auth.order``."""
+    """Profile ids to try for ``provider``, and the stored ids an explicit order excludes."""
     stored = [p.id for p in snapshot.for_provider(provider)]
     auth = config.auth
-    if provider in snapshot.order:
-        chosen = snapshot.order[provider]
+    overrides = snapshot.order_for(agent_id)
+    if provider in overrides:
+        chosen = overrides[provider]
         return chosen, set(stored) - set(chosen)
     if auth is not None and provider in auth.order:
         chosen = auth.order[provider]
@@ -86,7 +95,7 @@ def _profile_order(
     return ids, set()
 
 
-def _env_keys(provider: ResolvedProvider, env: Mapping[str, str]) -> list[tuple[str, str]]:
+def env_keys(provider: ResolvedProvider, env: Mapping[str, str]) -> list[tuple[str, str]]:
     """(variable, secret) pairs from the environment, in priority order."""
     prefix = rotation_prefix(provider.id, provider.row)
     live = env.get(f"OPENCLAW_LIVE_{prefix}_KEY")
@@ -111,6 +120,7 @@ def plan_credentials(
     env: Mapping[str, str],
     pinned_profile: str | None = None,
     now_ms: int | None = None,
+    agent_id: str = DEFAULT_AGENT_ID,
 ) -> CredentialPlan:
     now = int(time.time() * 1000) if now_ms is None else now_ms
     plan = CredentialPlan(provider.id)
@@ -123,7 +133,7 @@ def plan_credentials(
 
     if pinned_profile is not None:
         profile = snapshot.profiles.get(pinned_profile)
-        secret, reason = _profile_secret(profile, env, now) if profile else (None, "missing")
+        secret, reason = profile_secret(profile, env, now) if profile else (None, "missing")
         if profile is None or secret is None or profile.provider != provider.id:
             raise CredentialError(
                 f'No credentials found for profile "{pinned_profile}"'
@@ -133,19 +143,19 @@ def plan_credentials(
         add(secret, profile_id=profile.id, source="profile", kind=profile.type)
         return plan
 
-    ids, excluded = _profile_order(provider.id, snapshot, config)
+    ids, excluded = profile_order(provider.id, snapshot, config, agent_id)
     plan.skipped.extend((pid, "excluded_by_auth_order") for pid in sorted(excluded))
     for pid in ids:
         profile = snapshot.profiles.get(pid)
         if profile is None or profile.provider != provider.id:
             plan.skipped.append((pid, "missing_credential"))
             continue
-        secret, reason = _profile_secret(profile, env, now)
+        secret, reason = profile_secret(profile, env, now)
         if secret is None:
             plan.skipped.append((pid, reason))
             continue
         add(secret, profile_id=pid, source="profile", kind=profile.type)
-    for name, secret in _env_keys(provider, env):
+    for name, secret in env_keys(provider, env):
         add(secret, profile_id=None, source="env", env_var=name)
         if name.startswith("OPENCLAW_LIVE_"):
             return plan
