@@ -1,0 +1,244 @@
+"""``openclaw gateway``: run the HTTP gateway, report on a running one, manage client keys.
+
+    openclaw gateway run [--port 18789] [--bind loopback|lan|IP] [--workers N] [--log-format json]
+    openclaw gateway status [--json]
+    openclaw gateway keys add [--id ID] [--label TEXT]     prints the new key once
+    openclaw gateway keys list [--json]
+    openclaw gateway keys remove ID
+
+Client keys are stored as SHA-256 hashes in ``gateway.auth.clientKeys``; the key itself is shown
+only when it is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import secrets
+import sys
+import time
+from typing import Any
+
+import click
+
+from .context import CliContext, emit_json, warn
+
+__all__ = ["gateway"]
+
+_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@click.group()
+def gateway() -> None:
+    """Run or inspect the HTTP gateway (OpenAI/OpenRouter-compatible API)."""
+
+
+@gateway.command("run")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default gateway.port, 18789)."
+)
+@click.option(
+    "--bind", default=None, metavar="ADDR", help="loopback (default), lan, custom, or an IP address."
+)
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Processes sharing the port.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None, help="Request log format.")
+@click.option("--allow-unauthenticated", is_flag=True, help="Allow auth mode none off loopback.")
+@click.pass_obj
+def run_cmd(
+    obj: CliContext,
+    *,
+    port: int | None,
+    bind: str | None,
+    workers: int | None,
+    log_format: str | None,
+    allow_unauthenticated: bool,
+) -> None:
+    """Serve the gateway in the foreground until SIGTERM/SIGINT."""
+    from ..gateway.server import ServeOptions, serve
+    from ..gateway.settings import GatewaySettings
+
+    snapshot = obj.snapshot()
+    settings = GatewaySettings.build(
+        snapshot.typed.gateway,
+        snapshot.env,
+        port=port,
+        bind=bind,
+        workers=workers,
+        log_format=log_format,
+        allow_unauthenticated=allow_unauthenticated,
+    )
+    code = serve(ServeOptions(obj.paths, snapshot, settings))
+    sys.exit(code)
+
+
+def _probe(host: str, port: int) -> dict[str, Any] | None:
+    import orjson
+
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)  # noqa: S104
+    conn = http.client.HTTPConnection(target, port, timeout=2.0)
+    try:
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        body = response.read()
+    except OSError:
+        return None
+    finally:
+        conn.close()
+    if response.status != 200:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@gateway.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status_cmd(obj: CliContext, as_json: bool) -> None:
+    """Report a running gateway (exit 1 when none is running)."""
+    from ..gateway.server import read_runtime_file, runtime_file
+
+    info = read_runtime_file(obj.paths)
+    health = None
+    if info is not None and _alive(int(info.get("pid", 0))):
+        health = _probe(str(info.get("host", "127.0.0.1")), int(info.get("port", 0)))
+    running = health is not None
+    report: dict[str, Any] = {"running": running}
+    if info is not None:
+        report.update(
+            pid=info.get("pid"),
+            host=info.get("host"),
+            port=info.get("port"),
+            workers=info.get("workers"),
+            workerPids=info.get("worker_pids"),
+            uptimeSeconds=round(time.time() - float(info.get("started_at", time.time())), 1),
+            version=info.get("version"),
+        )
+    if info is not None and not running:
+        report["stale"] = True
+    report["runtimeFile"] = obj.paths.display(runtime_file(obj.paths))
+    if as_json:
+        emit_json(report)
+    elif running:
+        click.echo(
+            f"Gateway: running (pid {report['pid']}, http://{report['host']}:{report['port']}, "
+            f"workers {report['workers']}, uptime {report['uptimeSeconds']}s, version {report['version']})"
+        )
+    elif info is not None:
+        click.echo("Gateway: not running (stale runtime file; the process is gone or not answering)")
+    else:
+        click.echo("Gateway: not running")
+    if not running:
+        sys.exit(1)
+
+
+# ------------------------------------------------------------------------------- client keys
+
+
+@gateway.group("keys")
+def keys() -> None:
+    """Client keys: one per caller, stored as SHA-256 hashes (gateway.auth.clientKeys)."""
+
+
+def _client_keys(obj: CliContext) -> dict[str, Any]:
+    gw = obj.snapshot().source.get("gateway") or {}
+    auth = gw.get("auth") if isinstance(gw, dict) else None
+    found = auth.get("clientKeys") if isinstance(auth, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _update(obj: CliContext, mutate: Any) -> None:
+    from ..config.write import update_config
+
+    result = update_config(obj.paths, mutate, env=obj.snapshot().env)
+    for message in result.warnings:
+        warn(f"Warning: {message}")
+    obj.reload()
+
+
+@keys.command("add")
+@click.option("--id", "key_id", default=None, help="Key id (default: key-<n>).")
+@click.option("--label", default=None, help="A note for humans (who uses this key).")
+@click.pass_obj
+def keys_add(obj: CliContext, key_id: str | None, label: str | None) -> None:
+    """Create a client key; the key is printed once, only its hash is stored."""
+    existing = _client_keys(obj)
+    if key_id is None:
+        n = len(existing) + 1
+        while f"key-{n}" in existing:  # bounded by the number of existing keys
+            n += 1
+        key_id = f"key-{n}"
+    if not _KEY_ID.fullmatch(key_id):
+        raise click.BadParameter("use letters, digits, '.', '_' or '-' (at most 64).", param_hint="--id")
+    if key_id in existing:
+        raise click.ClickException(f'A client key "{key_id}" already exists; remove it first.')
+    key = "ocgw-" + secrets.token_urlsafe(32)
+    entry: dict[str, Any] = {
+        "sha256": hashlib.sha256(key.encode()).hexdigest(),
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if label:
+        entry["label"] = label
+
+    def mutate(data: dict[str, Any]) -> None:
+        auth = data.setdefault("gateway", {}).setdefault("auth", {})
+        auth.setdefault("clientKeys", {})[key_id] = entry
+
+    _update(obj, mutate)
+    click.echo(key)
+    warn(f'Client key "{key_id}" added. This is the only time the key is shown: store it now.')
+    warn("A running gateway picks it up when restarted.")
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def keys_list(obj: CliContext, as_json: bool) -> None:
+    """List client key ids and labels (never the keys)."""
+    rows = [
+        {
+            "id": kid,
+            "label": e.get("label"),
+            "createdAt": e.get("createdAt"),
+            "sha256": str(e.get("sha256"))[:12],
+        }
+        for kid, e in sorted(_client_keys(obj).items())
+        if isinstance(e, dict)
+    ]
+    if as_json:
+        emit_json({"keys": rows})
+        return
+    if not rows:
+        click.echo("No client keys. Add one with: openclaw gateway keys add --label NAME")
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['label'] or '-'}\t{row['createdAt'] or '-'}\tsha256:{row['sha256']}…")
+
+
+@keys.command("remove")
+@click.argument("key_id")
+@click.pass_obj
+def keys_remove(obj: CliContext, key_id: str) -> None:
+    """Remove a client key (callers using it get 401 after the next restart)."""
+    if key_id not in _client_keys(obj):
+        raise click.ClickException(f'No client key "{key_id}".')
+
+    def mutate(data: dict[str, Any]) -> None:
+        del data["gateway"]["auth"]["clientKeys"][key_id]
+
+    _update(obj, mutate)
+    warn(f'Client key "{key_id}" removed.')

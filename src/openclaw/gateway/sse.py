@@ -1,0 +1,219 @@
+"""The streaming response writer: the router's events relayed as Server-Sent Events.
+
+The contract (the router's commit point, seen from the client):
+
+* Nothing is sent until ``Router.open`` returns, that is until one candidate has produced its first
+  piece of content. Failover before that is invisible; if every candidate fails the client gets an
+  ordinary JSON error with the right status (401, 429 + Retry-After, 502, ...), not a 200 stream.
+* Then the headers go out (``text/event-stream``, the ``x-openclaw-*`` headers of the candidate
+  that committed), a role chunk, and one chunk per event, written as they arrive.
+* A failure after the commit (upstream cut, in-stream error, the request's deadline) ends the
+  stream with one explicit error chunk in OpenRouter's shape (``error`` + ``finish_reason:
+  "error"``) and ``data: [DONE]``; never a clean finish.
+* A client that disconnects cancels the handler; ``Run.aclose()`` closes the upstream connection
+  at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from ..errors import ProviderError
+from ..routing.types import RequestContext, Run
+from ..wire.openai_front import DONE
+from ..wire.types import (
+    ChatRequest,
+    ErrorEvent,
+    Finish,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    UsageEvent,
+)
+from .accesslog import RequestRecord
+from .app import SECURITY_HEADERS, Gateway
+from .errors import HttpError, provider_error_json
+from .targets import ResolvedTarget
+
+__all__ = ["SSE_HEADERS", "open_run", "relay_stream"]
+
+SSE_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+_MAX_INFO = 8  # ResponseInfo events looked at before the first content event
+
+
+class Encoder(Protocol):
+    def role(self) -> bytes: ...
+    def text(self, text: str) -> bytes: ...
+    def reasoning(self, text: str, details: list[dict[str, object]] | None = None) -> bytes: ...
+    def tool(self, event: ToolCallDelta) -> bytes: ...
+    def finish(self, reason: str, native: str | None = None) -> bytes: ...
+    def usage(self, usage: Usage) -> bytes: ...
+    def error(self, error: dict[str, object]) -> bytes: ...
+
+
+EncoderFactory = Callable[..., Encoder]
+
+
+def loop_deadline(ctx: RequestContext) -> float:
+    """``ctx.deadline`` (monotonic) on the running loop's clock."""
+    return asyncio.get_running_loop().time() + (ctx.deadline - time.monotonic())
+
+
+async def open_run(gw: Gateway, request: ChatRequest, resolved: ResolvedTarget, ctx: RequestContext) -> Run:
+    """``Router.open`` within the request's deadline (FailoverError propagates: nothing sent)."""
+    try:
+        async with asyncio.timeout_at(loop_deadline(ctx)):
+            return await gw.router.open(request, resolved.target, ctx)
+    except TimeoutError:
+        raise HttpError(
+            504, "No model answered within the request's time limit.", code="request_timeout"
+        ) from None
+
+
+async def _first(events: AsyncIterator[StreamEvent]) -> tuple[StreamEvent | None, ResponseInfo | None]:
+    info: ResponseInfo | None = None
+    for _ in range(_MAX_INFO):
+        event = await anext(events, None)
+        if type(event) is not ResponseInfo:
+            return event, info
+        info = event
+    return None, info
+
+
+def _timeout_error(gw: Gateway) -> dict[str, object]:
+    error = ProviderError(
+        "The request did not finish within its time limit.", kind="timeout", reason="timeout"
+    )
+    return provider_error_json(error, gw.redact)
+
+
+class _Pump:
+    """Writes one committed stream; ``ended`` is set once a finish or an error was written."""
+
+    def __init__(
+        self, gw: Gateway, enc: Encoder, resp: web.StreamResponse, rec: RequestRecord, run: Run
+    ) -> None:
+        self.gw, self.enc, self.resp, self.rec, self.run = gw, enc, resp, rec, run
+        self.usage: Usage | None = None
+        self.finished = False
+        self.errored = False
+
+    def encode(self, event: StreamEvent) -> bytes | None:
+        kind = type(event)
+        if kind is TextDelta:  # the hot path: one check
+            return self.enc.text(event.text)  # type: ignore[union-attr]
+        handler = _ENCODE.get(kind)
+        return handler(self, event) if handler is not None else None
+
+    def _tool(self, event: ToolCallDelta) -> bytes:
+        return self.enc.tool(event)
+
+    def _reasoning(self, event: ReasoningDelta) -> bytes:
+        return self.enc.reasoning(event.text, event.details)
+
+    def _finish(self, event: Finish) -> bytes:
+        self.finished = True
+        return self.enc.finish(event.reason, event.native)
+
+    def _error(self, event: ErrorEvent) -> bytes:
+        self.errored = True
+        self.rec.error = event.error.describe()
+        return self.enc.error(provider_error_json(event.error, self.gw.redact))
+
+    def _on_usage(self, event: UsageEvent) -> None:
+        self._usage(event.usage)
+
+    def _usage(self, usage: Usage) -> None:
+        self.usage = usage
+        self.rec.input_tokens, self.rec.output_tokens = usage.input, usage.output
+        ref = self.run.served.ref
+        self.gw.metrics.usage(ref.key, ref.provider, usage)
+
+    async def pump(self, events: AsyncIterator[StreamEvent], include_usage: bool) -> None:
+        async for event in events:
+            data = self.encode(event)
+            if data is not None:
+                await self.resp.write(data)
+            if self.errored:
+                break
+        if self.errored:
+            tail = DONE
+        elif self.finished:
+            tail = self.enc.usage(self.usage) + DONE if include_usage and self.usage is not None else DONE
+        else:
+            error = ProviderError("The upstream stream ended without a finish.", kind="cut", reason="timeout")
+            self.rec.error = error.message
+            tail = self.enc.error(provider_error_json(error, self.gw.redact)) + DONE
+        await self.resp.write(tail)
+
+
+_ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
+    ToolCallDelta: _Pump._tool,
+    ReasoningDelta: _Pump._reasoning,
+    UsageEvent: _Pump._on_usage,
+    Finish: _Pump._finish,
+    ErrorEvent: _Pump._error,
+}
+
+
+async def relay_stream(
+    gw: Gateway,
+    http: web.Request,
+    *,
+    request: ChatRequest,
+    resolved: ResolvedTarget,
+    ctx: RequestContext,
+    rec: RequestRecord,
+    make_encoder: EncoderFactory,
+) -> web.StreamResponse:
+    from .routes_openai import display_model
+
+    run = await open_run(gw, request, resolved, ctx)
+    try:
+        deadline = loop_deadline(ctx)
+        events = run.events().__aiter__()
+        async with asyncio.timeout_at(deadline):
+            first, info = await _first(events)
+        served = run.served
+        resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **gw.served_headers(served, rec)})
+        await resp.prepare(http)
+        rec.status = 200
+        gw.observe_served(served)
+        enc = make_encoder(
+            completion_id="chatcmpl-" + rec.request_id.removeprefix("req_"),
+            created=int(time.time()),
+            model=display_model(resolved, served, info.model if info else served.model),
+            provider=(info.provider_name if info else None) or served.ref.provider,
+        )
+        pump = _Pump(gw, enc, resp, rec, run)
+        head = enc.role()
+        encoded = pump.encode(first) if first is not None else None
+        await resp.write(head + encoded if encoded else head)
+        rec.ttft = asyncio.get_running_loop().time() - rec.started
+        try:
+            async with asyncio.timeout_at(deadline):
+                if not pump.errored:
+                    await pump.pump(events, request.include_usage)
+                else:
+                    await resp.write(DONE)
+        except TimeoutError:
+            rec.error = "deadline reached mid-stream"
+            await resp.write(enc.error(_timeout_error(gw)) + DONE)
+        except ConnectionResetError:
+            rec.status = 499
+        return resp
+    finally:
+        await run.aclose()
