@@ -84,30 +84,49 @@ def get_path(data: Any, keys: list[str | int]) -> Any:
     return node
 
 
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def _step(node: Any, key: str | int, keys: list[str | int], depth: int) -> Any:
+    """The child of ``node`` at ``key`` on the way to ``keys``, created as ``{}`` if absent."""
+    where = format_path(keys[: depth + 1])
+    if isinstance(node, list):
+        if not isinstance(key, int) or not -len(node) <= key < len(node):
+            raise InputError(f"Cannot set {format_path(keys)}: {where} is not an item of the list.")
+        return node[key]
+    child = node.get(str(key), MISSING)
+    if child is MISSING:
+        child = node[str(key)] = {}
+    elif not isinstance(child, (dict, list)):
+        raise InputError(
+            f"Cannot set {format_path(keys)}: {where} is {_kind(child)}, not an object. "
+            f"Set {where} itself, or unset it first."
+        )
+    return child
+
+
 def set_path(data: dict[str, Any], keys: list[str | int], value: Any) -> None:
-    """Set ``value`` at ``keys``, creating objects on the way (appending keys at the end)."""
+    """Set ``value`` at ``keys``, creating objects on the way (new keys go at the end).
+
+    A list item is addressed by index (``[len]`` appends); stepping through a scalar is refused
+    rather than silently replacing it with an object.
+    """
     node: Any = data
-    for key in keys[:-1]:
-        if isinstance(key, int) and isinstance(node, list):
-            node = node[key]
-            continue
-        child = node.get(str(key)) if isinstance(node, dict) else None
-        if not isinstance(child, (dict, list)):
-            if not isinstance(node, dict):
-                raise InputError(f"Cannot set {format_path(keys)}: a parent is not an object.")
-            child = {}
-            node[str(key)] = child
-        node = child
+    for depth, key in enumerate(keys[:-1]):
+        node = _step(node, key, keys, depth)
     last = keys[-1]
-    if isinstance(last, int) and isinstance(node, list):
+    if isinstance(node, list):
+        if not isinstance(last, int) or not -len(node) <= last <= len(node):
+            raise InputError(f"Cannot set {format_path(keys)}: no such list index.")
         if last == len(node):
             node.append(value)
         else:
             node[last] = value
-    elif isinstance(node, dict):
-        node[str(last)] = value
     else:
-        raise InputError(f"Cannot set {format_path(keys)}: the parent is not an object.")
+        node[str(last)] = value
 
 
 def unset_path(data: dict[str, Any], keys: list[str | int]) -> bool:

@@ -6,6 +6,7 @@ A missing config file is not an error: every field has a safe default.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,10 +47,14 @@ class ConfigSnapshot:
 
 def read_source(path: Path) -> tuple[dict[str, Any], bool]:
     """The main config file as parsed, and whether it exists."""
+    if path.is_symlink() and not path.exists():
+        raise ConfigError(
+            f"Config path {path} is a dangling symlink (it points to {os.readlink(path)}, "
+            "which does not exist).",
+            path=str(path),
+        )
     if not path.exists():
         return {}, False
-    if path.is_symlink() and not path.resolve().exists():
-        raise ConfigError(f"Config path {path} is a dangling symlink.", path=str(path))
     data = read_json5_file(path)
     if not isinstance(data, dict):
         raise ConfigError(

@@ -110,6 +110,16 @@ def validate(data: dict[str, Any], *, path: str | None = None) -> OpenClawConfig
             node = node.get(key) if isinstance(node, dict) else None
         if node is not None:
             raise ConfigValidationError(hint, key_path=".".join(keys), path=path)
+    env = data.get("env")
+    if isinstance(env, dict):
+        for key, value in env.items():
+            if key not in ("vars", "shellEnv") and not isinstance(value, str):
+                raise ConfigValidationError(
+                    f"env values are strings (got {type(value).__name__}); quote it, or move "
+                    "non-variable settings out of env",
+                    key_path=f"env.{key}",
+                    path=path,
+                )
     prepared = without_flat_env(data)
     try:
         return msgspec.convert(prepared, OpenClawConfig)
