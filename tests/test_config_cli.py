@@ -175,6 +175,13 @@ def test_get_works_when_a_var_is_unset(cli: Any, home: Path) -> None:
     assert cli("config", "get", "models.providers.x.baseUrl").stdout == "${UNSET_BASE}/v1\n"
 
 
+def test_get_works_on_an_invalid_config(cli: Any, home: Path) -> None:
+    seed(home, {"gateway": {"port": "oops", "bind": "loopback"}})
+    result = cli("config", "get", "gateway.bind")
+    assert (result.code, result.stdout) == (0, "loopback\n")
+    assert "gateway.port" in result.stderr and "openclaw config validate" in result.stderr
+
+
 def test_get_reads_through_includes(cli: Any, home: Path) -> None:
     seed(home, '{models: {$include: "./m.json5"}}')
     (home / ".openclaw" / "m.json5").write_text("{mode: 'replace'}")

@@ -8,13 +8,18 @@ and errors go to stderr. Every edit goes through :func:`openclaw.config.write.up
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .config_common import SETTINGS, cli_context, path_not_found, print_value
 from .config_edit import set_cmd, unset_cmd
 from .config_validate import validate_cmd
-from .context import emit_json
+from .context import CliContext, emit_json, warn
+
+if TYPE_CHECKING:
+    from ..config.loader import ConfigData
 
 __all__ = ["config"]
 
@@ -38,6 +43,26 @@ def config() -> None:
     """
 
 
+def _read_for_display(cli: CliContext) -> ConfigData:
+    """The config resolved leniently (unset ${VAR} kept) and not required to be valid: a broken
+    config can still be inspected. Problems are reported on stderr."""
+    from ..config.loader import read_config
+    from ..config.validate import validate
+    from ..errors import ConfigValidationError
+    from ..runtime import credential_env_vars
+
+    loaded = read_config(
+        cli.paths, cli.env, cwd=Path.cwd(), credential_vars=credential_env_vars(), strict_env=False
+    )
+    for message in loaded.warnings:
+        warn(f"Warning: {message}")
+    try:
+        validate(loaded.data, path=str(loaded.path))
+    except ConfigValidationError as exc:
+        warn(f"Warning: {exc.message} (run `openclaw config validate`)")
+    return loaded
+
+
 @config.command(
     "get",
     context_settings=SETTINGS,
@@ -57,15 +82,16 @@ def get_cmd(ctx: click.Context, path: str, as_json: bool, raw: bool) -> None:
     """Print the value at PATH, with secrets masked.
 
     The value is the resolved one ($include merged, ${VAR} substituted) unless --raw. An unset
-    ${VAR} does not stop the command: it is shown as written, with a warning. A missing path
+    ${VAR} or a schema error does not stop the command: a warning goes to stderr and an unset
+    reference is shown as written. A missing path
     exits 1 (with --json: {"error": "Config path not found: PATH"} on stdout).
     """
     from ..config.dotpath import MISSING, get_path, parse_path
     from ..config.masking import mask_config_value
 
     keys = parse_path(path.strip())
-    snapshot = cli_context(ctx).snapshot(strict_env=False)
-    value = get_path(snapshot.source if raw else snapshot.data, keys)
+    loaded = _read_for_display(cli_context(ctx))
+    value = get_path(loaded.source if raw else loaded.data, keys)
     if value is MISSING:
         error = path_not_found(path)
         if as_json:

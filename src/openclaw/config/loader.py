@@ -22,7 +22,7 @@ from .schema import OpenClawConfig
 from .substitute import Missing, substitute
 from .validate import validate
 
-__all__ = ["ConfigSnapshot", "load_config", "read_source"]
+__all__ = ["ConfigData", "ConfigSnapshot", "load_config", "read_config", "read_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +64,29 @@ def read_source(path: Path) -> tuple[dict[str, Any], bool]:
     return data, True
 
 
-def load_config(
+@dataclass(frozen=True, slots=True)
+class ConfigData:
+    """The config resolved but not validated (what ``config get`` shows, even for a bad file)."""
+
+    path: Path
+    exists: bool
+    source: dict[str, Any]
+    data: dict[str, Any]
+    env: Mapping[str, str]
+    env_applied: Mapping[str, str]
+    includes: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+def read_config(
     paths: StatePaths,
     process_env: Mapping[str, str],
     *,
     cwd: Path | None = None,
     credential_vars: frozenset[str] = frozenset(),
     strict_env: bool = True,
-) -> ConfigSnapshot:
-    """Load and validate the config at ``paths.config_path``.
-
-    ``strict_env=False`` leaves unresolved ``${VAR}`` strings in place instead of raising (for
-    commands that only edit or show the file, such as ``config get``).
-    """
+) -> ConfigData:
+    """Parse, expand ``$include``, build the effective env and substitute ``${VAR}``."""
     source, exists = read_source(paths.config_path)
     warnings: list[str] = []
     if exists:
@@ -98,15 +108,41 @@ def load_config(
     missing: Missing | None = None if strict_env else []
     data = substitute(merged, effective.values, source=str(paths.config_path), missing=missing)
     warnings.extend(error.message for error in missing or ())
-    typed = validate(data, path=str(paths.config_path))
-    return ConfigSnapshot(
+    return ConfigData(
         path=paths.config_path,
         exists=exists,
         source=source,
         data=data,
-        typed=typed,
         env=effective.values,
         env_applied=effective.applied,
         includes=tuple(included),
         warnings=tuple(warnings),
+    )
+
+
+def load_config(
+    paths: StatePaths,
+    process_env: Mapping[str, str],
+    *,
+    cwd: Path | None = None,
+    credential_vars: frozenset[str] = frozenset(),
+    strict_env: bool = True,
+) -> ConfigSnapshot:
+    """Load and validate the config at ``paths.config_path``.
+
+    ``strict_env=False`` leaves unresolved ``${VAR}`` strings in place instead of raising (for
+    commands that only edit or show the file, such as ``config get``).
+    """
+    raw = read_config(paths, process_env, cwd=cwd, credential_vars=credential_vars, strict_env=strict_env)
+    typed = validate(raw.data, path=str(paths.config_path))
+    return ConfigSnapshot(
+        path=raw.path,
+        exists=raw.exists,
+        source=raw.source,
+        data=raw.data,
+        typed=typed,
+        env=raw.env,
+        env_applied=raw.env_applied,
+        includes=raw.includes,
+        warnings=raw.warnings,
     )
