@@ -155,6 +155,19 @@ def test_validation_errors_name_the_key_path(
     assert key_path in str(info.value)
 
 
+def test_ollama_base_url_spelling_is_accepted(home: Path, env: dict[str, str]) -> None:
+    write_config(
+        home,
+        "{models: {providers: {ollama: {baseURL: 'http://127.0.0.1:11434'}, "
+        "local: {api: 'ollama', baseURL: 'http://127.0.0.1:11435'}, "
+        "ollama2: {injectNumCtxForOpenAICompat: false}}}}",
+    )
+    providers = load(env).typed.models.providers  # type: ignore[union-attr]
+    assert providers["ollama"].base_url == "http://127.0.0.1:11434"
+    assert providers["local"].base_url == "http://127.0.0.1:11435"
+    assert providers["ollama2"].inject_num_ctx_for_openai_compat is False
+
+
 def test_schema_key_and_free_form_sections_are_accepted(home: Path, env: dict[str, str]) -> None:
     write_config(
         home,

@@ -117,7 +117,9 @@ class ProviderConfig(_Strict):
     params: Free | None = None
     request: ProviderRequest | None = None
     agent_runtime: Free | None = None
-    inject_num_ctx_for_open_ai_compat: bool | None = None
+    inject_num_ctx_for_openai_compat: bool | None = msgspec.field(
+        default=None, name="injectNumCtxForOpenAICompat"
+    )
     local_service: Free | None = None
     models: list[ModelDefinition] | None = None
 

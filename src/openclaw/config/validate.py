@@ -11,7 +11,7 @@ import msgspec
 from ..errors import ConfigValidationError
 from .schema import OpenClawConfig
 
-__all__ = ["validate", "without_flat_env"]
+__all__ = ["validate", "with_ollama_base_url", "without_flat_env"]
 
 _LOC = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
@@ -34,6 +34,22 @@ def without_flat_env(data: dict[str, Any]) -> dict[str, Any]:
     vars_raw = rest.get("vars")
     vars_: dict[str, Any] = vars_raw if isinstance(vars_raw, dict) else {}
     return {**data, "env": {**rest, "vars": {**flat, **vars_}}}
+
+
+def with_ollama_base_url(data: dict[str, Any]) -> dict[str, Any]:
+    """Ollama providers may spell ``baseUrl`` as ``baseURL`` (OpenClaw accepts both there)."""
+    models = data.get("models")
+    providers = models.get("providers") if isinstance(models, dict) else None
+    if not isinstance(providers, dict):
+        return data
+    fixed: dict[str, Any] = {}
+    for pid, conf in providers.items():
+        fixed[pid] = conf
+        if isinstance(conf, dict) and "baseURL" in conf and (pid == "ollama" or conf.get("api") == "ollama"):
+            renamed = {k: v for k, v in conf.items() if k != "baseURL"}
+            renamed.setdefault("baseUrl", conf["baseURL"])
+            fixed[pid] = renamed
+    return {**data, "models": {**models, "providers": fixed}}  # type: ignore[dict-item]
 
 
 def _split_path(path: str) -> list[str]:
@@ -120,7 +136,7 @@ def validate(data: dict[str, Any], *, path: str | None = None) -> OpenClawConfig
                     key_path=f"env.{key}",
                     path=path,
                 )
-    prepared = without_flat_env(data)
+    prepared = with_ollama_base_url(without_flat_env(data))
     try:
         return msgspec.convert(prepared, OpenClawConfig)
     except msgspec.ValidationError as exc:
