@@ -39,8 +39,10 @@ if TYPE_CHECKING:
 
     from ..config.loader import ConfigSnapshot
     from ..paths import StatePaths
+    from ..runtime import Runtime
+    from .app import Gateway
 
-__all__ = ["ServeOptions", "read_runtime_file", "runtime_file", "serve"]
+__all__ = ["ServeOptions", "Started", "read_runtime_file", "runtime_file", "serve", "start"]
 
 _MAX_RESTARTS = 10
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -97,64 +99,84 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 # ------------------------------------------------------------------------------ one worker
 
 
-async def _open(options: ServeOptions, worker: int) -> tuple[Any, web.AppRunner]:
+@dataclass(slots=True)
+class Started:
+    """A gateway listening in this process (what ``run_worker`` and the tests drive)."""
+
+    runtime: Runtime
+    runner: web.AppRunner
+    port: int
+
+    @property
+    def gateway(self) -> Gateway:
+        from .app import GATEWAY_KEY
+
+        return self.runner.app[GATEWAY_KEY]
+
+    async def stop(self) -> None:
+        """Drain: refuse new requests, stop listening, wait for in-flight ones, flush, close."""
+        gw = self.gateway
+        gw.draining = True
+        gw.log.message(
+            f"draining (up to {gw.settings.drain_seconds:g} s for {gw.metrics.in_flight} in-flight)"
+        )
+        await self.runner.cleanup()
+        await self.runtime.aclose()
+        gw.log.message("stopped")
+        gw.log.flush()
+
+
+async def start(options: ServeOptions, *, worker: int = 0, reuse_port: bool = False) -> Started:
+    """Build the runtime, router and app, and listen. The caller stops it with ``stop()``."""
     from aiohttp import web
 
     from ..bootstrap import make_router, open_runtime
     from .app import create_app
 
-    runtime = await _maybe_await(
-        open_runtime(options.paths, options.snapshot, http="aiohttp", source="gateway")
-    )
-    router = make_router(runtime)
-    app = create_app(runtime, router, options.settings, worker=worker)
+    settings = options.settings
+    opened = open_runtime(options.paths, options.snapshot, http="aiohttp", source="gateway")
+    runtime: Runtime = await opened if asyncio.iscoroutine(opened) else opened
+    app = create_app(runtime, make_router(runtime), settings, worker=worker)
     runner = web.AppRunner(
         app,
         handle_signals=False,
-        shutdown_timeout=options.settings.drain_seconds,
+        shutdown_timeout=settings.drain_seconds,
         handler_cancellation=True,
-        keepalive_timeout=options.settings.header_timeout,
+        keepalive_timeout=settings.header_timeout,
         access_log=None,
     )
     await runner.setup()
-    return runtime, runner
-
-
-async def _maybe_await(value: Any) -> Any:
-    if asyncio.iscoroutine(value):
-        return await value
-    return value
-
-
-async def run_worker(options: ServeOptions, *, worker: int = 0, reuse_port: bool = False,
-                     on_listening: Callable[[int], None] | None = None) -> int:  # fmt: skip
-    """Serve until SIGTERM/SIGINT, then drain and close. Returns the exit code."""
-    from aiohttp import web
-
-    from .app import GATEWAY_KEY
-
-    settings = options.settings
-    runtime, runner = await _open(options, worker)
-    gw = runner.app[GATEWAY_KEY]
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None, backlog=2048)
-    await site.start()
-    port = _bound_port(runner, settings.port)
-    gw.log.message(f"listening on http://{settings.host}:{port} (worker {worker}, pid {os.getpid()})")
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        await runtime.aclose()
+        raise
+    started = Started(runtime, runner, _bound_port(runner, settings.port))
+    started.gateway.log.message(
+        f"listening on http://{settings.host}:{started.port} (worker {worker}, pid {os.getpid()})"
+    )
+    return started
+
+
+async def run_worker(
+    options: ServeOptions,
+    *,
+    worker: int = 0,
+    reuse_port: bool = False,
+    on_listening: Callable[[int], None] | None = None,
+) -> int:
+    """Serve until SIGTERM/SIGINT, then drain and close. Returns the exit code."""
+    started = await start(options, worker=worker, reuse_port=reuse_port)
     if on_listening is not None:
-        on_listening(port)
+        on_listening(started.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    gw.draining = True
-    gw.log.message(
-        f"draining (up to {settings.drain_seconds:g} s for {gw.metrics.in_flight} in-flight requests)"
-    )
-    await runner.cleanup()
-    await runtime.aclose()
-    gw.log.message("stopped")
-    gw.log.flush()
+    await started.stop()
     return 0
 
 
