@@ -189,10 +189,8 @@ def test_metrics_exposition() -> None:
     assert f'openclaw_gateway_request_duration_seconds_bucket{{{labels},worker="1",le="0.005"}} 1' in text
     assert f'openclaw_gateway_request_duration_seconds_bucket{{{labels},worker="1",le="+Inf"}} 2' in text
     assert f'openclaw_gateway_request_duration_seconds_count{{{labels},worker="1"}} 2' in text
-    assert (
-        'openclaw_gateway_tokens_total{model="openrouter/a/b",provider="openrouter",kind="input",worker="1"} 10'
-        in text
-    )
+    tokens = 'model="openrouter/a/b",provider="openrouter",kind="input",worker="1"'
+    assert f"openclaw_gateway_tokens_total{{{tokens}}} 10" in text
     assert 'outcome="rate_limit"' in text and "openclaw_gateway_cost_usd_total" in text
     assert "# TYPE openclaw_gateway_request_duration_seconds histogram" in text
 
