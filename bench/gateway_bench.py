@@ -1,0 +1,543 @@
+"""Gateway benchmark: openclaw's gateway vs the fake upstream direct, Portkey's gateway and LiteLLM's proxy.
+
+One command::
+
+    python bench/gateway_bench.py [--quick] [--only openclaw,portkey] [--soak | --no-soak]
+
+installs the baselines if missing (bench/.baselines/, git-ignored), then for each target in turn
+starts a fresh fake upstream and the proxy (pinned: proxy on CPU1, wrk + upstream on CPU0; the
+direct run puts the upstream on CPU1), checks it answers a real request, and drives it with wrk:
+closed loop at 64 connections (non-streaming and streaming), a fixed 500 req/s for latency, and
+for openclaw a soak of 100,000 requests with RSS samples. Everything started is stopped in a
+``finally`` (process groups, bounded waits), also on Ctrl-C or SIGTERM.
+
+Writes bench/results/gateway-<stamp>.raw/ (raw JSON, wrk output, server logs; git-ignored),
+bench/results/gateway-summary.{md,json}, and the gateway section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lib import baselines
+from lib.lua import RequestSpec, render_script
+from lib.probe import looks_valid, probe, wait_ready
+from lib.procs import Managed, Processes, free_port, listening_hosts, tree_cpu_seconds, tree_rss_bytes
+from lib.report import render_markdown, splice_section
+from lib.stats import rss_trend
+from lib.summary import summarize
+from lib.targets import (
+    SCENARIOS,
+    Context,
+    DirectTarget,
+    LiteLLMTarget,
+    OpenclawTarget,
+    PortkeyTarget,
+    Scenario,
+    Target,
+    clean_env,
+)
+from lib.wrk import WrkResult, run_wrk, wrk_command, wrk_version
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH / "results"
+BASELINES = BENCH / ".baselines"
+DOCS = REPO / "docs" / "benchmarks.md"
+ALL_TARGETS = ("direct", "openclaw", "portkey", "litellm")
+DEFAULT_SCENARIOS = ("chat", "chat-stream")
+REPLY_WORDS = (
+    "Hello! I am the fake upstream, answering this benchmark request in sixteen small streamed pieces today."
+)
+SOAK_LIMIT_MB = 80.0
+SOAK_FLAT_MB_PER_100K = 2.0
+
+
+@dataclass
+class Plan:
+    duration_s: float = 10.0
+    runs: int = 3
+    warmup_s: float = 3.0
+    connections: int = 64
+    rate: float = 500.0
+    rate_connections: int = 64
+    soak: bool = True
+    soak_requests: int = 100_000
+    soak_target: str = "openclaw"
+    targets: list[str] = field(default_factory=lambda: list(ALL_TARGETS))
+    scenarios: list[str] = field(default_factory=lambda: list(DEFAULT_SCENARIOS))
+    load_cpus: str = "0"
+    proxy_cpus: str = "1"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="3 s runs, 1 repetition, no soak (a smoke run)")
+    p.add_argument(
+        "--only", help=f"comma-separated targets out of {','.join(ALL_TARGETS)} (direct is always run)"
+    )
+    p.add_argument("--scenarios", help="comma-separated: " + ",".join(s.name for s in SCENARIOS))
+    p.add_argument("--soak", action=argparse.BooleanOptionalAction, default=None, help="run the RSS soak")
+    p.add_argument("--soak-requests", type=int, help="requests in the soak (default 100000)")
+    p.add_argument("--duration", type=float, help="seconds per measured run (default 10)")
+    p.add_argument("--runs", type=int, help="repetitions per scenario (default 3)")
+    p.add_argument("--rate", type=float, help="fixed rate for the latency runs (default 500 req/s)")
+    p.add_argument(
+        "--no-docs", action="store_true", help="do not touch docs/benchmarks.md or the summary files"
+    )
+    return p.parse_args(argv)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    plan = Plan()
+    if args.quick:
+        plan.duration_s, plan.runs, plan.warmup_s, plan.soak = 3.0, 1, 1.0, False
+    if args.only:
+        wanted = [t.strip() for t in args.only.split(",") if t.strip()]
+        unknown = set(wanted) - set(ALL_TARGETS)
+        if unknown:
+            raise SystemExit(f"unknown targets: {', '.join(sorted(unknown))}")
+        plan.targets = ["direct", *[t for t in ALL_TARGETS[1:] if t in wanted]]
+    if args.scenarios:
+        plan.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        known = {s.name for s in SCENARIOS}
+        if set(plan.scenarios) - known:
+            raise SystemExit(f"unknown scenarios: {', '.join(sorted(set(plan.scenarios) - known))}")
+    plan.soak = plan.soak if args.soak is None else args.soak
+    plan.soak = plan.soak and plan.soak_target in plan.targets
+    for attr, value in (
+        ("soak_requests", args.soak_requests),
+        ("duration_s", args.duration),
+        ("runs", args.runs),
+        ("rate", args.rate),
+    ):
+        if value is not None:
+            setattr(plan, attr, value)
+    return plan
+
+
+# --------------------------------------------------------------------------------- environment
+
+
+def _cmd(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return "unknown"
+    return (done.stdout.strip() or done.stderr.strip()).splitlines()[0] if done.returncode == 0 else "unknown"
+
+
+def machine_description() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({model}), {mem_kb / 2**20:.0f} GB RAM, Linux {platform.release()}"
+
+
+def repo_version() -> str:
+    rev = _cmd(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = _cmd(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "src"])
+    return f"{rev}{' (src modified)' if dirty not in ('', 'unknown') else ''}"
+
+
+def base_versions() -> dict[str, str]:
+    import aiohttp
+
+    return {
+        "openclaw": repo_version(),
+        "python": platform.python_version(),
+        "aiohttp": aiohttp.__version__,
+        "wrk": wrk_version(),
+    }
+
+
+def upstream_script(run_dir: Path) -> Path:
+    words = REPLY_WORDS.split(" ")
+    chunks = [w + " " for w in words[:-1]] + [words[-1]]
+    path = run_dir / "upstream-script.json"
+    path.write_text(json.dumps({"default": {"kind": "text", "chunks": chunks}}))
+    return path
+
+
+# ------------------------------------------------------------------------------------ measuring
+
+
+@dataclass
+class Runner:
+    plan: Plan
+    procs: Processes
+    run_dir: Path
+    script: Path
+    log: Callable[[str], None]
+    counter: int = 0
+
+    def start_upstream(self, cpus: str) -> tuple[Managed, int]:
+        port = free_port()
+        argv = [
+            sys.executable,
+            "-m",
+            "openclaw.testing.fake_upstream",
+            "--port",
+            str(port),
+            "--no-record",
+            "--script",
+            str(self.script),
+        ]
+        managed = self.procs.start(
+            "upstream", argv, cpus=cpus, log=self.run_dir / f"upstream-{port}.log", env=clean_env()
+        )
+        return managed, port
+
+    def wrk(
+        self,
+        target: Target,
+        spec: RequestSpec,
+        label: str,
+        *,
+        duration: float,
+        connections: int,
+        rate: float = 0.0,
+    ) -> WrkResult:
+        self.counter += 1
+        stem = f"{self.counter:03d}-{target.name}-{label}"
+        script = self.run_dir / "lua" / f"{stem}.lua"
+        script.parent.mkdir(exist_ok=True)
+        (self.run_dir / "wrk").mkdir(exist_ok=True)
+        script.write_text(render_script(spec, rate_per_thread=rate, label=stem))
+        argv = wrk_command(
+            target.base_url + spec.path,
+            script,
+            cpus=self.plan.load_cpus,
+            connections=connections,
+            duration_s=duration,
+        )
+        return run_wrk(argv, duration, log=self.run_dir / "wrk" / f"{stem}.txt")
+
+    def measured(
+        self,
+        target: Target,
+        spec: RequestSpec,
+        label: str,
+        *,
+        pids: dict[str, int],
+        connections: int,
+        rate: float = 0.0,
+    ) -> dict[str, Any]:
+        """One measured wrk run plus the CPU used meanwhile by the proxy and the upstream."""
+        before = {k: tree_cpu_seconds(p) for k, p in pids.items()}
+        result = self.wrk(
+            target, spec, label, duration=self.plan.duration_s, connections=connections, rate=rate
+        )
+        row = result.to_json()
+        for key, pid in pids.items():
+            row[f"{key}_cpu"] = round((tree_cpu_seconds(pid) - before[key]) / result.duration_s, 3)
+        row["wrk_cpu"] = round(result.wrk_cpu_s / result.duration_s, 3)
+        self.log(
+            f"  {target.name:8s} {label:28s} {result.good_rps:10,.0f} req/s (2xx)  "
+            f"non-2xx {result.status_errors:,}  p50 {result.latency_us.get('p50', 0) / 1000:.2f} ms  "
+            f"p99 {result.latency_us.get('p99', 0) / 1000:.2f} ms"
+        )
+        return row
+
+
+def _scenario(name: str) -> Scenario:
+    return next(s for s in SCENARIOS if s.name == name)
+
+
+def check_loopback_only(name: str, port: int) -> str:
+    hosts = listening_hosts(port)
+    wild = {h for h in hosts if h in ("0.0.0.0", "::")}
+    if wild:
+        raise RuntimeError(f"{name} listens on {sorted(wild)} port {port}; it must bind 127.0.0.1 only")
+    return ",".join(sorted(hosts))
+
+
+def sanity(target: Target, scenario: Scenario, spec: RequestSpec) -> tuple[str, str]:
+    """(status, detail) of one real request: ok / n/a (404, 405) / failed: HTTP ..."""
+    result = probe(target.base_url, spec, timeout_s=30)
+    if looks_valid(result, scenario.stream):
+        return "ok", result.summary(200)
+    if result.status in (404, 405):
+        return "n/a", f"unsupported here: {result.summary(200)}"
+    return f"failed: {result.summary(120)}", result.summary(600)
+
+
+def run_scenario(runner: Runner, target: Target, scenario: Scenario, pids: dict[str, int]) -> dict[str, Any]:
+    plan = runner.plan
+    spec = target.request(scenario)
+    if spec is None:
+        return {"status": "n/a", "sanity": "no request shape for this target"}
+    status, detail = sanity(target, scenario, spec)
+    out: dict[str, Any] = {"status": status, "sanity": detail, "closed": [], "fixed": []}
+    runner.log(f"  {target.name:8s} {scenario.name:28s} sanity: {status}")
+    if status == "n/a":
+        return out
+    runner.wrk(target, spec, f"{scenario.name}-warmup", duration=plan.warmup_s, connections=plan.connections)
+    for i in range(plan.runs):
+        label = f"{scenario.name}-closed{i + 1}"
+        out["closed"].append(runner.measured(target, spec, label, pids=pids, connections=plan.connections))
+    for i in range(plan.runs):
+        label = f"{scenario.name}-rate{i + 1}"
+        row = runner.measured(
+            target, spec, label, pids=pids, connections=plan.rate_connections, rate=plan.rate
+        )
+        out["fixed"].append(row)
+    return out
+
+
+def measure_target(runner: Runner, target_factory: Callable[[Context], Target]) -> dict[str, Any]:
+    plan = runner.plan
+    probe_ctx = Context(0, runner.run_dir, plan.proxy_cpus, 0)
+    is_direct = target_factory(probe_ctx).name == "direct"
+    upstream, up_port = runner.start_upstream(plan.proxy_cpus if is_direct else plan.load_cpus)
+    try:
+        ctx = Context(up_port, runner.run_dir, plan.proxy_cpus, up_port if is_direct else free_port())
+        target = target_factory(ctx)
+        runner.log(f"== {target.name}: starting")
+        wait_ready(ctx.upstream_root, DirectTarget(ctx).request(_scenario("chat")) or _never(), upstream, 30)
+        managed = target.start(runner.procs)
+        try:
+            return _measure_started(runner, target, managed, upstream)
+        finally:
+            if managed is not None:
+                runner.procs.stop(managed)
+    finally:
+        runner.procs.stop(upstream)
+
+
+def _never() -> RequestSpec:
+    raise RuntimeError("the direct target has no chat request")
+
+
+def _measure_started(
+    runner: Runner, target: Target, managed: Managed | None, upstream: Managed
+) -> dict[str, Any]:
+    plan = runner.plan
+    first = target.request(_scenario("chat")) or _never()
+    started = time.monotonic()
+    ready = wait_ready(target.base_url, first, managed, target.startup_timeout_s)
+    result: dict[str, Any] = {
+        "startup_s": round(time.monotonic() - started, 2),
+        "first_answer": ready.summary(200),
+    }
+    server = managed if managed is not None else upstream
+    result["listening_on"] = check_loopback_only(target.name, target.ctx.port)
+    result["versions"] = target.versions()
+    pids = {"upstream": upstream.pid} if managed is None else {"proxy": managed.pid, "upstream": upstream.pid}
+    runner.log(f"== {target.name}: ready in {result['startup_s']} s on {result['listening_on']}")
+    result["scenarios"] = {
+        name: run_scenario(runner, target, _scenario(name), pids) for name in plan.scenarios
+    }
+    result["rss_mb_after_scenarios"] = round(tree_rss_bytes(server.pid) / 2**20, 1)
+    if plan.soak and target.name == plan.soak_target:
+        result["soak"] = soak(runner, target, server)
+    if managed is not None and not managed.alive():
+        raise RuntimeError(f"{target.name} died during the run:\n{managed.log_tail()}")
+    return result
+
+
+# ----------------------------------------------------------------------------------------- soak
+
+
+class RssSampler(threading.Thread):
+    """Reads the RSS of a process tree every ``every_s`` seconds until stopped."""
+
+    def __init__(self, pid: int, every_s: float) -> None:
+        super().__init__(daemon=True, name="rss-sampler")
+        self.pid, self.every_s = pid, every_s
+        self.samples: list[tuple[float, int]] = []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self._stop_event.is_set():
+            self.samples.append((round(time.monotonic() - start, 2), tree_rss_bytes(self.pid)))
+            self._stop_event.wait(self.every_s)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+def soak(runner: Runner, target: Target, server: Managed) -> dict[str, Any]:
+    plan = runner.plan
+    names = [n for n in ("chat", "chat-stream") if n in plan.scenarios] or ["chat"]
+    specs = [(n, target.request(_scenario(n)) or _never()) for n in names]
+    slice_s, sample_every = 2.0, 0.5
+    runner.log(
+        f"== soak: {plan.soak_requests:,} requests on {target.name}, {slice_s:.0f} s slices of {names}"
+    )
+    done, non2xx, boundaries = 0, 0, [(0, tree_rss_bytes(server.pid))]
+    sampler = RssSampler(server.pid, sample_every)
+    sampler.start()
+    deadline = time.monotonic() + 30 * 60
+    try:
+        while done < plan.soak_requests and time.monotonic() < deadline:
+            name, spec = specs[len(boundaries) % len(specs)]
+            result = runner.wrk(target, spec, f"soak-{name}", duration=slice_s, connections=plan.connections)
+            done += result.requests
+            non2xx += result.status_errors
+            boundaries.append((done, tree_rss_bytes(server.pid)))
+    finally:
+        sampler.stop()
+    trend = rss_trend(boundaries[1:])
+    verdict = (
+        trend.verdict(SOAK_LIMIT_MB, SOAK_FLAT_MB_PER_100K) if done >= plan.soak_requests else "incomplete"
+    )
+    runner.log(
+        f"== soak: {done:,} requests; RSS {trend.first_mb:.1f} -> {trend.last_mb:.1f} MB "
+        f"(max {trend.max_mb:.1f}, slope {trend.slope_mb_per_100k:+.2f} MB/100k): {verdict}"
+    )
+    return {
+        "target": target.name,
+        "requests": done,
+        "non2xx": non2xx,
+        "scenarios": names,
+        "slice_s": slice_s,
+        "connections": plan.connections,
+        "sample_every_s": sample_every,
+        "limit_mb": SOAK_LIMIT_MB,
+        "flat_mb_per_100k": SOAK_FLAT_MB_PER_100K,
+        "trend": asdict(trend),
+        "verdict": verdict,
+        "rss_at_requests": boundaries,
+        "rss_timeline": sampler.samples,
+    }
+
+
+# ----------------------------------------------------------------------------------------- main
+
+
+def target_factories(plan: Plan, log: Callable[[str], None]) -> list[Callable[[Context], Target]]:
+    out: list[Callable[[Context], Target]] = []
+    for name in plan.targets:
+        if name == "direct":
+            out.append(DirectTarget)
+        elif name == "openclaw":
+            out.append(OpenclawTarget)
+        elif name == "portkey":
+            log("== setup: Portkey baseline")
+            entry, node = baselines.ensure_portkey(BASELINES)
+            out.append(lambda ctx, e=entry, n=node: PortkeyTarget(ctx, e, n))
+        elif name == "litellm":
+            log("== setup: LiteLLM baseline")
+            python = baselines.ensure_litellm(BASELINES)
+            out.append(lambda ctx, p=python: LiteLLMTarget(ctx, p))
+    return out
+
+
+def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run(plan: Plan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    procs = Processes()
+    old = {s: signal.signal(s, _raise_exit) for s in (signal.SIGTERM, signal.SIGHUP)}
+    targets: dict[str, Any] = {}
+    try:
+        runner = Runner(plan, procs, run_dir, upstream_script(run_dir), log)
+        for factory in target_factories(plan, log):
+            name = factory(Context(0, run_dir, plan.proxy_cpus, 0)).name
+            try:
+                targets[name] = measure_target(runner, factory)
+            except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+                log(f"!! {name} failed: {exc}")
+                targets[name] = {
+                    "error": str(exc),
+                    "scenarios": {
+                        s: {"status": f"failed: {str(exc).splitlines()[0][:150]}"} for s in plan.scenarios
+                    },
+                }
+    finally:
+        procs.stop_all()
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    return targets
+
+
+def build_meta(plan: Plan, argv: list[str], targets: dict[str, Any]) -> dict[str, Any]:
+    versions = base_versions()
+    for data in targets.values():
+        versions.update(data.get("versions", {}))
+    notes = [f"{name}: {data['error'].splitlines()[0]}" for name, data in targets.items() if "error" in data]
+    for name, data in targets.items():
+        for scen, s in data.get("scenarios", {}).items():
+            if str(s.get("status", "")).startswith("failed"):
+                notes.append(f"{name} / {scen}: sanity request {s.get('sanity', s['status'])[:300]}")
+    return {
+        "command": "python bench/gateway_bench.py" + ("" if not argv else " " + shlex.join(argv)),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_description(),
+        "versions": versions,
+        "layout": {"load_cpus": plan.load_cpus, "proxy_cpus": plan.proxy_cpus},
+        "plan": asdict(plan),
+        "reply": f"a {len(REPLY_WORDS.split())}-piece text answer (streamed as that many content chunks "
+        "plus role, finish, usage and [DONE] events)",
+        "notes": notes,
+    }
+
+
+def write_outputs(run_dir: Path, meta: dict[str, Any], targets: dict[str, Any], update_docs: bool) -> str:
+    summary = summarize({n: t for n, t in targets.items() if "scenarios" in t})
+    soak_data = next((t["soak"] for t in targets.values() if "soak" in t), None)
+    markdown = render_markdown(meta, summary, soak_data)
+    raw = {"meta": meta, "targets": targets, "summary": summary}
+    (run_dir / "results.json").write_text(json.dumps(raw, indent=2, default=str))
+    (run_dir / "summary.md").write_text(markdown)
+    if update_docs:
+        slim_soak = {k: v for k, v in (soak_data or {}).items() if k not in ("rss_timeline",)}
+        (RESULTS / "gateway-summary.json").write_text(
+            json.dumps({"meta": meta, "summary": summary, "soak": slim_soak or None}, indent=2, default=str)
+            + "\n"
+        )
+        (RESULTS / "gateway-summary.md").write_text(markdown)
+        DOCS.parent.mkdir(parents=True, exist_ok=True)
+        document = DOCS.read_text() if DOCS.exists() else ""
+        DOCS.write_text(splice_section(document, markdown))
+    return markdown
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    plan = make_plan(parse_args(argv))
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = RESULTS / f"gateway-{stamp}.raw"
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, file=sys.stderr, flush=True)
+        with (run_dir / "bench.log").open("a") as fh:
+            fh.write(line + "\n")
+
+    log(f"plan: {asdict(plan)}; raw results in {run_dir}")
+    targets = run(plan, run_dir, log)
+    markdown = write_outputs(
+        run_dir, build_meta(plan, argv, targets), targets, update_docs=not (parse_args(argv).no_docs)
+    )
+    print(markdown)
+    return 1 if any("error" in t for t in targets.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

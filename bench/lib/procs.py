@@ -1,0 +1,200 @@
+"""Start, watch and stop the servers under test, each in its own process group, pinned to CPUs.
+
+Every process started here is registered; :meth:`Processes.stop_all` (called from a ``finally``
+and on SIGTERM/SIGHUP) sends SIGTERM to each process group, waits a bounded time, then SIGKILLs
+what is left, so a failure or Ctrl-C leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "Managed",
+    "Processes",
+    "free_port",
+    "listening_hosts",
+    "tree_cpu_seconds",
+    "tree_pids",
+    "tree_rss_bytes",
+    "wait_until",
+]
+
+STOP_GRACE_S = 8.0
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Managed:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+class Processes:
+    """The registry of started servers."""
+
+    def __init__(self) -> None:
+        self._items: list[Managed] = []
+
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        cpus: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Managed:
+        """Start ``argv`` under ``taskset -c cpus`` in a new session, stdout+stderr to ``log``."""
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                ["taskset", "-c", cpus, *argv],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        managed = Managed(name, proc, log)
+        self._items.append(managed)
+        return managed
+
+    def stop(self, managed: Managed) -> None:
+        """SIGTERM the process group, wait up to STOP_GRACE_S, then SIGKILL it."""
+        if managed in self._items:
+            self._items.remove(managed)
+        _signal_group(managed.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            managed.proc.wait(timeout=STOP_GRACE_S)
+        _signal_group(managed.pid, signal.SIGKILL)  # children that outlived their parent, too
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            managed.proc.wait(timeout=STOP_GRACE_S)
+
+    def stop_all(self) -> None:
+        for managed in list(reversed(self._items)):
+            self.stop(managed)
+
+    @contextlib.contextmanager
+    def running(self, managed: Managed) -> Iterator[Managed]:
+        try:
+            yield managed
+        finally:
+            self.stop(managed)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            out += [int(p) for p in task.read_text().split()]
+    return out
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (read from /proc)."""
+    seen: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        if current in seen or not Path(f"/proc/{current}").exists():
+            continue
+        seen.append(current)
+        todo += _children(current)
+    return seen
+
+
+def _rss(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_text().split()
+    except OSError:
+        return 0
+    return int(fields[1]) * _PAGE
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident set size of the process tree rooted at ``pid`` (sum over processes)."""
+    return sum(_rss(p) for p in tree_pids(pid))
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds used so far by the live processes of the tree rooted at ``pid``."""
+    return sum(_cpu_seconds(p) for p in tree_pids(pid))
+
+
+def _hex_to_ip(text: str) -> str:
+    raw = bytes.fromhex(text)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+    return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def listening_hosts(port: int, proc_net: tuple[str, ...] = ("/proc/net/tcp", "/proc/net/tcp6")) -> set[str]:
+    """The local addresses with a socket listening on ``port`` (state 0A in /proc/net/tcp*)."""
+    hosts: set[str] = set()
+    for table in proc_net:
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                local, state = parts[1], parts[3]
+                addr, _, hex_port = local.partition(":")
+                if state == "0A" and int(hex_port, 16) == port:
+                    hosts.add(_hex_to_ip(addr))
+    return hosts
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.2) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return False
