@@ -1,0 +1,338 @@
+"""LeanHttpClient: a small HTTP/1.1 client on asyncio streams, for the CLI.
+
+Why not aiohttp here: importing aiohttp costs about 190 ms on this machine, more than the whole
+``infer`` budget. This client imports only the standard library (``ssl`` lazily, for https).
+
+It speaks plain HTTP/1.1: ``Content-Length``, ``Transfer-Encoding: chunked`` and read-until-close
+bodies, streamed as they arrive; keep-alive connections are pooled per origin (a small, bounded
+pool) and a body that was not read to the end closes its connection. No proxies, no redirects,
+no compression (it never sends ``Accept-Encoding``).
+
+Failures raise :class:`~openclaw.errors.ProviderError`: ``connect`` (DNS, refused, TLS, connect
+timeout), ``timeout`` (no headers / no next byte within ``Timeouts.read``, or past
+``Timeouts.total``), ``reset`` (closed before the response headers), ``cut`` (closed mid-body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ..errors import InputError, ProviderError
+from .base import Timeouts
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["LeanHttpClient"]
+
+_READ_SIZE = 65536
+_MAX_HEAD = 64 * 1024
+_MAX_HEADERS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _origin(url: str) -> tuple[_Origin, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"unsupported URL {url!r}: use http:// or https://")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return _Origin(parts.scheme, parts.hostname, port), target
+
+
+class _Clock:
+    """Per-read timeouts, capped by the exchange's total deadline."""
+
+    __slots__ = ("deadline", "read")
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        loop = asyncio.get_running_loop()
+        self.read = timeouts.read
+        self.deadline = None if timeouts.total is None else loop.time() + timeouts.total
+
+    def budget(self) -> float:
+        if self.deadline is None:
+            return self.read
+        return max(0.0, min(self.read, self.deadline - asyncio.get_running_loop().time()))
+
+
+class _Conn:
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a broken socket may itself fail; nothing to report
+            self.writer.close()
+
+    @property
+    def usable(self) -> bool:
+        return not self.reader.at_eof() and not self.writer.is_closing()
+
+
+class LeanResponse:
+    """One response; ``chunks()`` streams the body, ``read()`` collects it."""
+
+    def __init__(
+        self, conn: _Conn, *, status: int, headers: dict[str, str], framing: str, length: int, clock: _Clock
+    ) -> None:
+        self.status = status
+        self.headers: Mapping[str, str] = headers
+        self._conn = conn
+        self._framing = framing  # length | chunked | close | none
+        self._left = length
+        self._clock = clock
+        self.complete = framing == "none"
+        self._started = False
+
+    async def read(self) -> bytes:
+        return b"".join([piece async for piece in self.chunks()])
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self._started:
+            raise RuntimeError("the response body was already read")
+        self._started = True
+        if self._framing == "length":
+            async for piece in self._length_body():
+                yield piece
+        elif self._framing == "chunked":
+            async for piece in self._chunked_body():
+                yield piece
+        elif self._framing == "close":
+            while data := await self._io(self._conn.reader.read(_READ_SIZE)):
+                yield data
+            self.complete = True
+
+    async def _io(self, awaitable: Any) -> Any:
+        budget = self._clock.budget()
+        try:
+            async with asyncio.timeout(budget):
+                return await awaitable
+        except TimeoutError:
+            raise ProviderError(f"no data from the upstream for {budget:g} s", kind="timeout") from None
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            raise ProviderError(
+                f"the upstream closed the connection mid-body ({exc.__class__.__name__})", kind="cut"
+            ) from None
+
+    async def _length_body(self) -> AsyncIterator[bytes]:
+        while self._left > 0:
+            data = await self._io(self._conn.reader.read(min(self._left, _READ_SIZE)))
+            if not data:
+                raise ProviderError(
+                    "the upstream closed the connection before the whole body arrived", kind="cut"
+                )
+            self._left -= len(data)
+            yield data
+        self.complete = True
+
+    async def _chunked_body(self) -> AsyncIterator[bytes]:
+        reader = self._conn.reader
+        while True:
+            line = await self._io(reader.readline())
+            if not line.endswith(b"\n"):
+                raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise ProviderError(f"bad chunk size line {line[:40]!r}", kind="malformed") from None
+            if size == 0:
+                while (await self._io(reader.readline())) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                self.complete = True
+                return
+            while size > 0:
+                data = await self._io(reader.read(min(size, _READ_SIZE)))
+                if not data:
+                    raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
+                size -= len(data)
+                yield data
+            await self._io(reader.readexactly(2))
+
+
+def _parse_head(raw: bytes) -> tuple[int, dict[str, str]]:
+    lines = raw.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise ProviderError(f"the upstream did not answer HTTP/1.x: {lines[0][:60]!r}", kind="malformed")
+    headers: dict[str, str] = {}
+    for line in lines[1 : _MAX_HEADERS + 1]:
+        name, sep, value = line.partition(":")
+        if sep:
+            key = name.strip().lower()
+            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+    return int(parts[1]), headers
+
+
+def _framing(method: str, status: int, headers: Mapping[str, str]) -> tuple[str, int]:
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return "none", 0
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return "chunked", 0
+    length = headers.get("content-length")
+    if length is not None and length.strip().isdigit():
+        size = int(length)
+        return ("length", size) if size else ("none", 0)
+    return "close", 0
+
+
+def _request_bytes(
+    method: str, origin: _Origin, target: str, headers: Mapping[str, str], body: bytes | None
+) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise InputError(f"header {name!r} contains a line break")
+        if name.lower() not in ("host", "content-length", "transfer-encoding", "connection"):
+            lines.append(f"{name}: {value}")
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head + body if body else head
+
+
+class LeanHttpClient:
+    """The :class:`~openclaw.transports.base.HttpClient` seam on asyncio streams."""
+
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, max_idle_per_origin: int = 4) -> None:
+        self._ssl = ssl_context
+        self._idle: dict[_Origin, list[_Conn]] = {}
+        self._max_idle = max_idle_per_origin
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            import ssl
+
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    async def _connect(self, origin: _Origin, timeouts: Timeouts) -> _Conn:
+        ssl_ctx = self._ssl_context() if origin.scheme == "https" else None
+        try:
+            async with asyncio.timeout(timeouts.connect):
+                reader, writer = await asyncio.open_connection(
+                    origin.host,
+                    origin.port,
+                    ssl=ssl_ctx,
+                    limit=1 << 20,
+                    server_hostname=origin.host if ssl_ctx else None,
+                )
+        except TimeoutError:
+            raise ProviderError(
+                f"could not connect to {origin.host}:{origin.port} within {timeouts.connect:g} s",
+                kind="connect",
+            ) from None
+        except OSError as exc:  # refused, unreachable, DNS (gaierror), TLS (SSLError)
+            reason = exc.strerror or exc.__class__.__name__
+            raise ProviderError(
+                f"could not connect to {origin.host}:{origin.port}: {reason}", kind="connect"
+            ) from None
+        return _Conn(reader, writer)
+
+    def _pooled(self, origin: _Origin) -> _Conn | None:
+        idle = self._idle.get(origin)
+        while idle:
+            conn = idle.pop()
+            if conn.usable:
+                return conn
+            conn.close()
+        return None
+
+    def _release(self, origin: _Origin, conn: _Conn) -> None:
+        idle = self._idle.setdefault(origin, [])
+        if len(idle) < self._max_idle and conn.usable:
+            idle.append(conn)
+        else:
+            conn.close()
+
+    async def _exchange(self, conn: _Conn, payload: bytes, method: str, clock: _Clock) -> LeanResponse:
+        budget = clock.budget()
+        try:
+            async with asyncio.timeout(budget):
+                conn.writer.write(payload)
+                await conn.writer.drain()
+                head = await conn.reader.readuntil(b"\r\n\r\n")
+                status, headers = _parse_head(head[:-4])
+                while 100 <= status < 200:  # 100 Continue and friends: the real answer follows
+                    head = await conn.reader.readuntil(b"\r\n\r\n")
+                    status, headers = _parse_head(head[:-4])
+        except TimeoutError:
+            raise ProviderError(
+                f"no response headers from the upstream within {budget:g} s", kind="timeout"
+            ) from None
+        except asyncio.LimitOverrunError:
+            raise ProviderError("the upstream's response headers are too large", kind="malformed") from None
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            raise ProviderError(
+                f"the upstream closed the connection before answering ({exc.__class__.__name__})",
+                kind="reset",
+            ) from None
+        framing, length = _framing(method, status, headers)
+        return LeanResponse(conn, status=status, headers=headers, framing=framing, length=length, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeouts: Timeouts,
+    ) -> AsyncIterator[LeanResponse]:
+        origin, target = _origin(url)
+        payload = _request_bytes(method, origin, target, headers, body)
+        clock = _Clock(timeouts)
+        conn = self._pooled(origin)
+        response: LeanResponse | None = None
+        try:
+            if conn is not None:
+                try:
+                    response = await self._exchange(conn, payload, method, clock)
+                except ProviderError as exc:
+                    if exc.kind != "reset":
+                        raise
+                    conn.close()  # a stale keep-alive connection: try once on a fresh one
+                    conn = None
+            if response is None:
+                conn = await self._connect(origin, timeouts)
+                response = await self._exchange(conn, payload, method, clock)
+            yield response
+        finally:
+            if conn is not None:
+                keep = (
+                    response is not None
+                    and response.complete
+                    and response.headers.get("connection", "").lower() != "close"
+                )
+                if keep:
+                    self._release(origin, conn)
+                else:
+                    conn.close()
+
+    async def close(self) -> None:
+        for conns in self._idle.values():
+            for conn in conns:
+                conn.close()
+        self._idle.clear()

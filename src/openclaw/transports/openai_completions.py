@@ -1,0 +1,229 @@
+"""The ``openai-completions`` transport: OpenRouter, OpenAI and every OpenAI-compatible server.
+
+``POST {baseUrl}/chat/completions`` with ``Authorization: Bearer <key>``. The body comes from
+:func:`openclaw.wire.openai_upstream.chat_body`; provider differences come from hooks, not
+branches: OpenRouter's (:mod:`openclaw.catalog.openrouter`) adds routing params, reasoning from a
+thinking level, and, on the verified openrouter.ai route only, attribution headers, response-cache
+headers and Anthropic cache markers. ``stream_options.include_usage`` is sent on every streamed
+request except the verified OpenRouter route (which always reports usage), as observed.
+
+Precedence of body fields, low to high: the request (including its ``extra``), the per-model
+``params`` (operator policy: ``provider`` preferences merge key by key over the client's), then
+``params.extraBody`` / ``params.extra_body`` (wins on collision); ``store`` is dropped on any host
+but api.openai.com.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import orjson
+
+from .. import __version__
+from ..catalog.openrouter import (
+    ATTRIBUTION_HEADERS,
+    BODY_PARAMS,
+    add_cache_markers,
+    is_openrouter_route,
+    reasoning_for,
+    response_cache_headers,
+    wants_cache_markers,
+)
+from ..errors import ProviderError
+from ..redact import Redactor
+from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events
+from ..wire.sse import SSEDecoder
+from ..wire.types import StreamEvent
+from .base import HttpClient, HttpResponse, UpstreamCall
+from .errors import http_error
+
+__all__ = ["USER_AGENT", "OpenAICompletionsTransport", "drain_body"]
+
+USER_AGENT = f"openclaw-python/{__version__}"
+_DONE = b"[DONE]"
+
+
+def _native_openai(base_url: str) -> bool:
+    return (urlsplit(base_url).hostname or "").lower() == "api.openai.com"
+
+
+def _reasoning(call: UpstreamCall, openrouter: bool) -> dict[str, Any] | None:
+    requested = call.request.reasoning
+    if requested is not None:
+        if openrouter and call.model in ("openrouter/auto",):
+            return None
+        converted: dict[str, Any] = msgspec.to_builtins(requested)
+        return converted
+    if openrouter:
+        configured = call.params.get("reasoning")
+        if isinstance(configured, dict):
+            return None if call.model == "openrouter/auto" else dict(configured)
+        return reasoning_for(call.model, call.thinking, call.facts)
+    return None
+
+
+def _openrouter_params(body: dict[str, Any], call: UpstreamCall) -> None:
+    params = call.params
+    for key in BODY_PARAMS:
+        if key not in params:
+            continue
+        value = params[key]
+        if key == "provider" and isinstance(value, dict) and isinstance(body.get("provider"), dict):
+            body["provider"] = {**body["provider"], **value}
+        else:
+            body[key] = value
+    reasoning = _reasoning(call, openrouter=True)
+    if reasoning is not None:
+        body["reasoning"] = reasoning
+
+
+def _apply_params(body: dict[str, Any], call: UpstreamCall, openrouter: bool, native: bool) -> None:
+    params = call.params
+    if openrouter:
+        _openrouter_params(body, call)
+    else:
+        requested = call.request.reasoning
+        if requested is not None and requested.effort and "reasoning_effort" not in body:
+            body["reasoning_effort"] = requested.effort
+    for key in ("temperature", "top_p"):
+        if key in params and key not in body:
+            body[key] = params[key]
+    if isinstance(params.get("chat_template_kwargs"), dict):
+        body["chat_template_kwargs"] = params["chat_template_kwargs"]
+    for key in ("extraBody", "extra_body"):
+        extra = params.get(key)
+        if isinstance(extra, dict):
+            body.update(extra)
+    if not native:
+        body.pop("store", None)
+
+
+class OpenAICompletionsTransport:
+    api = "openai-completions"
+
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    # -- request -----------------------------------------------------------------------------
+
+    def build(self, call: UpstreamCall) -> tuple[str, dict[str, str], bytes]:
+        provider = call.provider
+        openrouter = is_openrouter_route(provider)
+        verified = provider.verified_openrouter
+        native = _native_openai(provider.base_url)
+        field = call.params.get("maxTokensField")
+        opts = BodyOptions(
+            stream=call.stream,
+            include_usage=call.stream and not verified,
+            developer_role=native,
+            max_tokens_field=field
+            if field in ("max_tokens", "max_completion_tokens")
+            else "max_completion_tokens",
+            openrouter=openrouter,
+        )
+        body = chat_body(call.request, call.model, opts)
+        _apply_params(body, call, openrouter, native)
+        if wants_cache_markers(provider, call.model):
+            add_cache_markers(body["messages"], body.get("tools"))
+        headers = {
+            "Accept": "application/json",
+            "Authorization": f"Bearer {call.credential.secret}",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if verified:
+            headers.update(ATTRIBUTION_HEADERS)
+            headers.update(response_cache_headers(call.params))
+        headers.update(provider.headers)
+        return f"{provider.base_url}/chat/completions", headers, orjson.dumps(body)
+
+    # -- response ----------------------------------------------------------------------------
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        url, headers, body = self.build(call)
+        try:
+            async with self._http.request(
+                "POST", url, headers=headers, body=body, timeouts=call.timeouts
+            ) as resp:
+                if resp.status >= 300:
+                    raise http_error(
+                        resp.status,
+                        resp.headers,
+                        await resp.read(),
+                        provider=call.provider.id,
+                        model=call.model,
+                        redactor=Redactor([call.credential.secret]),
+                    )
+                if call.stream and "json" not in resp.headers.get("content-type", ""):
+                    async for event in _sse_events(resp):
+                        yield event
+                else:
+                    for event in _json_events(await resp.read()):
+                        yield event
+        except ProviderError as exc:
+            _stamp(exc, call)
+            raise
+
+
+def _stamp(exc: ProviderError, call: UpstreamCall) -> None:
+    exc.provider = exc.provider or call.provider.id
+    exc.model = exc.model or call.model
+    if exc.kind != "http":
+        exc.message = Redactor([call.credential.secret])(exc.message)
+
+
+def _json_events(raw: bytes) -> list[StreamEvent]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        snippet = raw[:120].decode("utf-8", "replace")
+        raise ProviderError(f"the upstream answer is not JSON: {snippet!r}", kind="malformed") from None
+    return completion_events(data)
+
+
+def _parse_chunk(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        snippet = raw[:120].decode("utf-8", "replace")
+        raise ProviderError(
+            f"the upstream sent a stream chunk that is not JSON: {snippet!r}", kind="malformed"
+        ) from None
+
+
+async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
+    sse = SSEDecoder()
+    decoder = ChunkDecoder()
+    body = resp.chunks()
+    done = False
+    async for piece in body:
+        for event in sse.feed(piece):
+            if event.raw == _DONE:
+                done = True
+                break
+            for item in decoder.feed(_parse_chunk(event.raw)):
+                yield item
+        if done:
+            break
+    if not done:
+        for event in sse.close():
+            if event.raw == _DONE:
+                done = True
+                break
+            for item in decoder.feed(_parse_chunk(event.raw)):
+                yield item
+    yield decoder.end(done=done)
+    if done:
+        await drain_body(body)
+
+
+async def drain_body(body: AsyncIterator[bytes], limit: int = 64) -> None:
+    """Read what follows ``[DONE]`` (the end of the chunked body) so the connection can be reused."""
+    count = 0
+    async for _ in body:
+        count += 1
+        if count >= limit:
+            return
