@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config.write import WriteResult, update_config
 from ..errors import InputError
 from ..paths import DEFAULT_AGENT_ID
 from ..runtime import Runtime
 from .context import CliContext, warn
 
+if TYPE_CHECKING:
+    from ..catalog.models import ModelCatalog
+    from ..config.write import WriteResult
+
 __all__ = [
     "agent_option",
     "defaults_section",
     "ensure_model_entry",
+    "model_catalog",
     "out",
     "print_write",
     "selection",
@@ -68,8 +72,19 @@ def print_write(result: WriteResult, cli: CliContext) -> None:
 
 
 def write_config(cli: CliContext, mutate: Callable[[dict[str, Any]], None]) -> WriteResult:
+    from ..config.write import update_config
+
     env = cli.snapshot().env
     return update_config(cli.paths, mutate, env=env)
+
+
+def model_catalog(runtime: Runtime) -> ModelCatalog:
+    """The runtime's model catalog, else the offline one (config, disk cache, bundled snapshot)."""
+    if runtime.catalog is not None:
+        return runtime.catalog
+    from ..catalog.models import ModelCatalog
+
+    return ModelCatalog.load(runtime.paths, runtime.typed)
 
 
 def _child(parent: dict[str, Any], key: str) -> dict[str, Any]:

@@ -1,17 +1,18 @@
 """``openclaw models list``: the configured models (or, with ``--all``, every known one) as a table.
 
 Rows come from the config (primary, fallbacks, image models, ``agents.defaults.models`` keys,
-``models.providers.*.models``) and from any catalog: :func:`build_rows` takes catalog facts as
-an iterable of ``(provider id, ModelFacts)`` so a live or bundled catalog merges in without
-changes here. Read-only and offline; the ``Auth`` column says whether a credential is configured,
-it does not call the provider.
+``models.providers.*.models``); their facts (input, context) from the model catalog (config,
+cached OpenRouter ``/models``, bundled snapshot). :func:`build_rows` takes catalog rows as an
+iterable of ``(provider id, ModelFacts)``, so any other catalog merges in the same way.
+Read-only and offline; the ``Auth`` column says whether a credential is configured, it does not
+call the provider.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..errors import InputError, OpenClawError
 from ..refs import ModelRef, canonical_provider, parse_ref
 from ..runtime import Runtime
 from .context import emit_json
-from .models_common import agent_option, check_agent, cli_context, out
+from .models_common import agent_option, check_agent, cli_context, model_catalog, out
 from .models_status_data import current_selection
 
 __all__ = ["ListRow", "build_rows", "config_facts", "list_models", "render_table"]
@@ -118,32 +119,50 @@ def _blank_row(runtime: Runtime, key: str, auth_cache: dict[str, bool | None]) -
     return row
 
 
+def _catalog_key(provider_id: str, facts: ModelFacts) -> str:
+    try:
+        return parse_ref(f"{provider_id}/{facts.id}").key
+    except OpenClawError:
+        return f"{provider_id}/{facts.id}"
+
+
 def build_rows(
     runtime: Runtime,
     *,
+    lookup: Callable[[str], ModelFacts | None] | None = None,
     catalog: Iterable[tuple[str, ModelFacts]] = (),
     include_catalog: bool = False,
     provider_filter: str | None = None,
     local_only: bool = False,
     agent_id: str = "main",
 ) -> list[ListRow]:
-    """Configured models first (in config order), then catalog-only rows when asked for."""
+    """Configured models first (in config order), then catalog-only rows when asked for.
+
+    ``lookup`` gives the facts of a configured ref (a :class:`ModelCatalog`'s ``facts``);
+    ``catalog`` holds ``(provider id, facts)`` rows to list with ``--all``.
+    """
     auth_cache: dict[str, bool | None] = {}
     tagged = _tagged_refs(runtime, agent_id)
     replace = runtime.typed.models is not None and runtime.typed.models.mode == "replace"
     rows: dict[str, ListRow] = {}
-    if not replace:
-        for key, tags in tagged.items():
-            rows[key] = _blank_row(runtime, key, auth_cache)
-            rows[key].tags = list(tags)
+    shown: set[tuple[str, str]] = set()  # (provider, catalog id) already listed under a configured key
+    for key, tags in ({} if replace else tagged).items():
+        row = rows[key] = _blank_row(runtime, key, auth_cache)
+        row.tags = list(tags)
+        facts = _safe(lookup, key)
+        if facts is not None:
+            _apply_facts(row, facts)
+            shown.add((key.partition("/")[0], facts.id))
     for pid, facts in [*config_facts(runtime), *catalog]:
-        key = f"{pid}/{facts.id}"
-        is_config = facts.source == "config"
-        if key not in rows and not (is_config or include_catalog):
+        key = _catalog_key(pid, facts)
+        if key not in rows and (
+            (pid, facts.id) in shown or not (facts.source == "config" or include_catalog)
+        ):
             continue
         row = rows.setdefault(key, _blank_row(runtime, key, auth_cache))
         row.tags = row.tags or list(tagged.get(key, []))
-        _apply_facts(row, facts)
+        if row.missing:
+            _apply_facts(row, facts)
     for row in rows.values():
         if row.missing and "missing" not in row.tags:
             row.tags.append("missing")
@@ -151,6 +170,15 @@ def build_rows(
         r for r in rows.values() if provider_filter is None or r.key.startswith(provider_filter + "/")
     ]
     return [r for r in selected if not local_only or r.local]
+
+
+def _safe(lookup: Callable[[str], ModelFacts | None] | None, key: str) -> ModelFacts | None:
+    if lookup is None:
+        return None
+    try:
+        return lookup(key)
+    except OpenClawError:
+        return None
 
 
 def _ctx_label(row: ListRow) -> str:
@@ -235,8 +263,14 @@ def list_models(  # noqa: PLR0917 (a click callback: one parameter per option)
     provider_filter = _provider_filter(provider)
     runtime = cli_context(ctx).runtime()
     agent = check_agent(runtime, agent_id)
+    catalog = model_catalog(runtime)
+    extra = []
+    if show_all and provider_filter in (None, "openrouter"):
+        extra = [("openrouter", facts) for facts in catalog.openrouter_facts()]
     rows = build_rows(
         runtime,
+        lookup=catalog.facts,
+        catalog=extra,
         include_catalog=show_all,
         provider_filter=provider_filter,
         local_only=local_only,

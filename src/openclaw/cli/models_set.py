@@ -8,40 +8,43 @@ OpenClaw does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..refs import ModelRef, suggest
+from ..refs import ModelRef, parse_ref, suggest
 from ..runtime import Runtime
 from .context import warn
 from .models_common import (
     cli_context,
     defaults_section,
     ensure_model_entry,
+    model_catalog,
     out,
     print_write,
     selection,
     write_config,
 )
 
+if TYPE_CHECKING:
+    from ..catalog.models import ModelCatalog
+
 __all__ = ["catalog_note", "set_image_model", "set_model"]
 
 
-def _known_ids(runtime: Runtime, ref: ModelRef) -> set[str]:
+def _known_ids(runtime: Runtime, ref: ModelRef, catalog: ModelCatalog) -> set[str]:
     provider = runtime.provider(ref.provider)
     ids = set(provider.models) if provider is not None else set()
-    catalog = runtime.catalog
-    if catalog is not None and catalog.facts(ref) is not None:
-        ids.add(ref.model)
+    if ref.provider == "openrouter":
+        ids |= {parse_ref(f"openrouter/{f.id}").model for f in catalog.openrouter_facts()}
     return ids
 
 
-def catalog_note(runtime: Runtime, ref: ModelRef) -> str | None:
+def catalog_note(runtime: Runtime, ref: ModelRef, catalog: ModelCatalog) -> str | None:
     """The note printed when ``ref`` cannot be checked against a local catalog (None: it is known)."""
-    known = _known_ids(runtime, ref)
-    if ref.model in known:
+    if catalog.facts(ref) is not None:
         return None
+    known = _known_ids(runtime, ref, catalog)
     if not known:
         return (
             f'Note: Provider "{ref.provider}" has no local model catalog, so "{ref.key}" could not be '
@@ -59,7 +62,7 @@ def _set(ctx: click.Context, raw: str, key: str, label: str) -> None:
     cli = cli_context(ctx)
     runtime = cli.runtime()
     ref = runtime.resolve(raw)  # unknown provider: RefError (exit 1), nothing written
-    note = catalog_note(runtime, ref)
+    note = catalog_note(runtime, ref, model_catalog(runtime))
     if note:
         warn(note)
 

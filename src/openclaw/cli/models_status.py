@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from ..paths import StatePaths
 from .context import emit_json
 from .models_common import agent_option, check_agent, cli_context, out
+from .models_probe import probe_lines, probe_options, probe_settings, run_status_probes
 from .models_status_data import StatusReport, build_status
 
 __all__ = ["render_status", "status"]
@@ -104,6 +106,7 @@ Examples:
   openclaw models status --json | jq .resolvedDefault
   openclaw models status --plain          # prints only the resolved default, e.g. openrouter/auto
   openclaw models status --check || echo "fix auth first"
+  openclaw models status --probe --probe-provider openrouter   # tiny real requests (cost tokens)
 \b
 --check exit codes: 0 ok, 1 a provider in use has no usable credential (or an expired token),
 2 a token of a provider in use expires within 24 h.
@@ -113,20 +116,28 @@ Examples:
 @click.option("--plain", is_flag=True, help="Print only the resolved default model.")
 @click.option("--check", is_flag=True, help="Exit 1 when auth is missing or expired, 2 when expiring.")
 @agent_option
+@probe_options
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, plain: bool, check: bool, agent_id: str | None) -> None:
+def status(  # noqa: PLR0917 (a click callback: one parameter per option)
+    ctx: click.Context, as_json: bool, plain: bool, check: bool, agent_id: str | None, **probe: Any
+) -> None:
     """Show the resolved default model, fallbacks, aliases and the auth overview."""
     if as_json and plain:
         raise click.UsageError("Use either --json or --plain, not both.")
+    settings = probe_settings(probe, plain=plain)
     cli = cli_context(ctx)
     runtime = cli.runtime()
     agent = check_agent(runtime, agent_id)
     report = build_status(runtime, agent_id=agent, explicit_agent=agent_id is not None)
+    probes = run_status_probes(runtime, settings, agent=agent) if settings else None
+    if probes is not None:
+        report.data["auth"]["probes"] = [row.to_json() for row in probes]
     if as_json:
         emit_json(report.data)
     elif plain:
         out(report.selection.resolved)
     else:
-        sys.stdout.write("\n".join(render_status(report, cli.paths)) + "\n")
+        probe_text = probe_lines(probes, settings) if probes is not None and settings else []
+        sys.stdout.write("\n".join([*render_status(report, cli.paths), *probe_text]) + "\n")
     if check and report.check_code:
         sys.exit(report.check_code)  # SystemExit: the root's non-standalone click.main drops ctx.exit codes
