@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -53,8 +54,10 @@ class FakeUpstream:
         record: bool = True,
         latency_ms: float = 0.0,
         models: list[dict[str, Any]] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl_context = ssl_context  # serve https (tests of TLS clients)
         self.port = port
         self.script = Script(record=record, latency=latency_ms / 1000.0)
         if models is not None:
@@ -65,7 +68,8 @@ class FakeUpstream:
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -152,7 +156,11 @@ class FakeUpstream:
     async def start(self) -> FakeUpstream:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: HttpProtocol(self._handle, self.script.stats), self.host, self.port, backlog=2048
+            lambda: HttpProtocol(self._handle, self.script.stats),
+            self.host,
+            self.port,
+            backlog=2048,
+            ssl=self.ssl_context,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
