@@ -143,6 +143,7 @@ _CODES: dict[str, str] = {
     "payload_too_large": CONTEXT_OVERFLOW,
     "content_policy_violation": CONTENT_FILTER,
     "refusal": CONTENT_FILTER,
+    "content_filter": CONTENT_FILTER,
     "rate_limit_exceeded": RATE_LIMIT,
     "rate_limit_error": RATE_LIMIT,
     "capacity_exhausted": RATE_LIMIT,
@@ -203,7 +204,7 @@ _TO_CONTEXT = _Refine(CONTEXT_OVERFLOW, _CONTEXT_TEXT, _codes_for(CONTEXT_OVERFL
 _TO_FILTER = _Refine(CONTENT_FILTER, _MODERATION_TEXT, _codes_for(CONTENT_FILTER))
 _TO_MODEL = _Refine(MODEL_NOT_FOUND, _MODEL_TEXT, _codes_for(MODEL_NOT_FOUND))
 _TO_OVERLOAD = _Refine(OVERLOADED, _OVERLOAD_TEXT, _codes_for(OVERLOADED))
-_TO_SERVER = _Refine(SERVER_ERROR, re.compile(r"^provider returned error\.?$", re.IGNORECASE))
+_TO_SERVER = _Refine(SERVER_ERROR, re.compile(r"^provider returned error\b", re.IGNORECASE))
 
 # The table. status -> (base reason, refinements checked in order). Statuses not listed fall
 # back to their class: other 4xx -> format, other 5xx -> server_error.

@@ -1,0 +1,119 @@
+"""One attempt: send one candidate, read up to the commit point, or fail with a ProviderError.
+
+``open_stream`` pulls events until the first piece of *content* (text, reasoning, a tool-call
+fragment, or a finish) and returns them buffered together with the live iterator; anything that
+goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
+error chunk, a finish that only says ``content_filter``) raises
+:class:`~openclaw.errors.ProviderError` and the upstream connection is closed. ``collect`` reads
+the whole answer before anyone sees it (non-streaming callers), so any failure up to the very
+end can still fail over.
+
+The pre-commit phase is bounded by the request budget even if a transport ignores its timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from ..errors import ProviderError
+from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
+
+__all__ = ["Opened", "close_quietly", "collect", "is_content", "open_stream"]
+
+
+def is_content(event: StreamEvent) -> bool:
+    """Events that reach the caller's screen: after the first one, the stream is committed."""
+    return not isinstance(event, (ResponseInfo, UsageEvent))
+
+
+@dataclass(slots=True)
+class Opened:
+    """A committed (or fully read) upstream answer."""
+
+    stream: AsyncIterator[StreamEvent]
+    buffered: list[StreamEvent] = field(default_factory=list)
+    complete: bool = False  # ``collect``: the whole answer is in ``buffered``
+
+    @property
+    def info(self) -> ResponseInfo | None:
+        for event in self.buffered:
+            if isinstance(event, ResponseInfo):
+                return event
+        return None
+
+
+async def close_quietly(stream: AsyncIterator[StreamEvent]) -> None:
+    """Close a transport iterator (and with it the upstream connection)."""
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        with contextlib.suppress(ProviderError, OSError, RuntimeError):
+            await closer()
+
+
+def _filtered() -> ProviderError:
+    return ProviderError(
+        "the model's content filter stopped the answer before any content",
+        kind="in_stream",
+        code="content_filter",
+        reason="content_filter",
+    )
+
+
+def _timed_out(seconds: float) -> ProviderError:
+    return ProviderError(f"no answer within the request budget ({seconds:.1f} s)", kind="timeout")
+
+
+async def _first_content(stream: AsyncIterator[StreamEvent], buffered: list[StreamEvent]) -> None:
+    async for event in stream:
+        buffered.append(event)
+        if is_content(event):
+            if isinstance(event, Finish) and event.reason == "content_filter":
+                raise _filtered()
+            return
+    raise ProviderError("the stream ended before any content", kind="cut")
+
+
+async def open_stream(stream: AsyncIterator[StreamEvent], budget: float) -> Opened:
+    """Read up to the first content event, within ``budget`` seconds."""
+    opened = Opened(stream)
+    try:
+        async with asyncio.timeout(max(budget, 0.0)):
+            await _first_content(stream, opened.buffered)
+    except TimeoutError:
+        await close_quietly(stream)
+        raise _timed_out(budget) from None
+    except BaseException:
+        await close_quietly(stream)
+        raise
+    return opened
+
+
+async def _read_all(stream: AsyncIterator[StreamEvent], buffered: list[StreamEvent]) -> None:
+    content = False
+    async for event in stream:
+        buffered.append(event)
+        if isinstance(event, Finish):
+            if event.reason == "content_filter" and not content:
+                raise _filtered()
+        elif is_content(event):
+            content = True
+    if not any(isinstance(e, Finish) for e in buffered):
+        raise ProviderError("the answer ended without a finish", kind="cut")
+
+
+async def collect(stream: AsyncIterator[StreamEvent], budget: float) -> Opened:
+    """Read the whole answer, within ``budget`` seconds."""
+    opened = Opened(stream, complete=True)
+    try:
+        async with asyncio.timeout(max(budget, 0.0)):
+            await _read_all(stream, opened.buffered)
+    except TimeoutError:
+        await close_quietly(stream)
+        raise _timed_out(budget) from None
+    except BaseException:
+        await close_quietly(stream)
+        raise
+    return opened

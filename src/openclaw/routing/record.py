@@ -1,0 +1,191 @@
+"""Every attempt, ok, failed or skipped, as an :class:`~openclaw.errors.Attempt` for the user and
+a :class:`~openclaw.usage.base.UsageRecord` for the ledger (field lesson 15: no silent, costly
+failover). Messages are redacted before they are stored anywhere.
+
+Costs: a successful attempt is priced by :func:`openclaw.usage.pricing.price_usage` (the
+provider's reported cost first, else catalog or config prices); a failed one costs nothing unless
+the provider reported a cost for it (:func:`openclaw.usage.pricing.attempt_cost`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog.resolve import ModelFacts
+from ..errors import Attempt, ProviderError
+from ..redact import Redactor
+from ..refs import ModelRef
+from ..usage.base import Ledger, UsageRecord
+from ..usage.pricing import attempt_cost, price_usage
+from ..wire.types import Usage
+from .types import RequestContext
+
+__all__ = ["Recorder", "Slot"]
+
+_MAX_ERROR = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Who an attempt was for: a model ref and a credential label (never the secret)."""
+
+    ref: ModelRef
+    profile: str | None
+    facts: ModelFacts | None = None
+
+
+@dataclass(slots=True)
+class Recorder:
+    ctx: RequestContext
+    redactor: Redactor
+    ledger: Ledger | None
+    stream: bool
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def describe(self, err: ProviderError) -> str:
+        """The provider's message, redacted and prefixed with the failure kind when there was
+        no HTTP status (``timeout: no answer within 5.0 s``)."""
+        text = self.redactor(err.message or "")[:_MAX_ERROR]
+        if err.status is None and err.kind not in ("http", "in_stream"):
+            return f"{err.kind}: {text}" if text else err.kind
+        return text
+
+    def failed(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
+        message = self.describe(err)
+        attempt = Attempt(
+            provider=slot.ref.provider,
+            model=slot.ref.model,
+            profile_id=slot.profile,
+            reason=err.reason or "unknown",
+            status=err.status,
+            message=message,
+            latency_ms=latency_ms,
+        )
+        self.attempts.append(attempt)
+        if self.ledger is not None:
+            cost, source = attempt_cost(None, slot.facts, ok=False)
+            status = "cancelled" if err.reason == "cancelled" else "error"
+            self._write(
+                slot,
+                status,
+                ts,
+                latency_ms,
+                reason=attempt.reason,
+                http_status=err.status,
+                error=message,
+                cost=cost,
+                cost_source=source,
+            )
+        return attempt
+
+    def skipped(self, slot: Slot, reason: str, message: str, *, ts: float) -> Attempt:
+        attempt = Attempt(
+            provider=slot.ref.provider,
+            model=slot.ref.model,
+            profile_id=slot.profile,
+            reason=reason,
+            message=self.redactor(message)[:_MAX_ERROR],
+            skipped=True,
+        )
+        self.attempts.append(attempt)
+        if self.ledger is not None:
+            self._write(slot, "skipped", ts, 0.0, reason=reason, error=attempt.message)
+        return attempt
+
+    def committed(self, slot: Slot, *, latency_ms: float) -> Attempt:
+        attempt = Attempt(
+            provider=slot.ref.provider,
+            model=slot.ref.model,
+            profile_id=slot.profile,
+            reason=None,
+            latency_ms=latency_ms,
+        )
+        self.attempts.append(attempt)
+        return attempt
+
+    def finished(
+        self,
+        slot: Slot,
+        *,
+        ts: float,
+        latency_ms: float,
+        ttft_ms: float | None,
+        usage: Usage | None,
+        served_model: str | None,
+    ) -> Usage | None:
+        """The ledger row of the answer that was delivered; returns the priced usage."""
+        priced = price_usage(usage, slot.facts) if usage is not None else None
+        if self.ledger is not None:
+            self._write(slot, "ok", ts, latency_ms, ttft_ms=ttft_ms, usage=priced, served=served_model)
+        return priced
+
+    def broken(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
+        """A committed answer failed after its first byte: replace its ``ok`` attempt."""
+        message = self.describe(err)
+        attempt = Attempt(
+            provider=slot.ref.provider,
+            model=slot.ref.model,
+            profile_id=slot.profile,
+            reason=err.reason or "unknown",
+            status=err.status,
+            message=message,
+            latency_ms=latency_ms,
+        )
+        for index in range(len(self.attempts) - 1, -1, -1):
+            if self.attempts[index].reason is None and self.attempts[index].ref == attempt.ref:
+                self.attempts[index] = attempt
+                break
+        if self.ledger is not None:
+            status = "cancelled" if err.reason == "cancelled" else "error"
+            self._write(
+                slot, status, ts, latency_ms, reason=attempt.reason, http_status=err.status, error=message
+            )
+        return attempt
+
+    def _write(
+        self,
+        slot: Slot,
+        status: str,
+        ts: float,
+        latency_ms: float,
+        *,
+        reason: str | None = None,
+        http_status: int | None = None,
+        error: str | None = None,
+        ttft_ms: float | None = None,
+        usage: Usage | None = None,
+        served: str | None = None,
+        cost: float | None = None,
+        cost_source: str | None = None,
+    ) -> None:
+        assert self.ledger is not None
+        ctx = self.ctx
+        row = UsageRecord(
+            ts=ts,
+            source=ctx.source,
+            provider=slot.ref.provider,
+            model_requested=slot.ref.key,
+            status=status,
+            request_id=ctx.request_id,
+            attempt=len(self.attempts),
+            agent=ctx.agent,
+            session=ctx.session,
+            client_key=ctx.client_key,
+            model_served=served,
+            profile_id=slot.profile,
+            reason=reason,
+            http_status=http_status,
+            error=error,
+            stream=self.stream,
+            latency_ms=latency_ms,
+            ttft_ms=ttft_ms,
+            cost=cost if usage is None else usage.cost,
+            cost_source=cost_source if usage is None else usage.cost_source,
+        )
+        if usage is not None:
+            row.input_tokens = usage.input
+            row.output_tokens = usage.output
+            row.cache_read_tokens = usage.cache_read
+            row.cache_write_tokens = usage.cache_write
+            row.reasoning_tokens = usage.reasoning
+        self.ledger.record(row)

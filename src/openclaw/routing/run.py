@@ -1,0 +1,119 @@
+"""A committed answer: :class:`RouterRun` replays what was buffered up to the commit point, then
+streams the rest of the same upstream answer.
+
+After the commit a failure can no longer move to another candidate (the caller has content from
+this one): it ends the stream with an :class:`~openclaw.wire.types.ErrorEvent`, never a clean
+finish. A stream that stops without a ``Finish`` is a failure too (``cut``). The ledger row of the
+answer is written when the ``Finish`` arrives, before it is passed on, so a caller that stops
+reading at the finish still leaves a complete record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from ..errors import ProviderError
+from ..usage.pricing import price_usage
+from ..wire.types import ErrorEvent, Finish, ResponseInfo, StreamEvent, Usage, UsageEvent
+from .attempt import Opened, close_quietly
+from .classify import CANCELLED, REASONS, classify, policy_for
+from .types import Served
+
+if TYPE_CHECKING:
+    from .walk import Candidate, Walk
+
+__all__ = ["RouterRun"]
+
+
+class RouterRun:
+    """One request's answer from the commit point on (implements :class:`~.types.Run`)."""
+
+    def __init__(self, walk: Walk, opened: Opened, cand: Candidate, served: Served) -> None:
+        self.served = served
+        self._walk = walk
+        self._opened = opened
+        self._cand = cand
+        self._started = False
+        self._done = False  # Finish seen and recorded
+        self._failed = False
+        self._usage: Usage | None = None
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        if self._started:
+            raise RuntimeError("Run.events() can be read only once")
+        self._started = True
+        try:
+            for event in self._opened.buffered:
+                yield await self._see(event)
+            if not self._opened.complete:
+                async for event in self._opened.stream:
+                    if self._done:
+                        continue  # nothing follows a finish; let the transport drain
+                    yield await self._see(event)
+            if not self._done:
+                raise ProviderError("the stream ended without a finish", kind="cut")
+        except ProviderError as err:
+            if self._done:
+                return  # the answer was whole; a hiccup while draining changes nothing
+            await self._broken(err)
+            yield ErrorEvent(err)
+        finally:
+            if not self._done and not self._failed:
+                await self._broken(ProviderError("the caller stopped reading", kind="cancelled"))
+            await close_quietly(self._opened.stream)
+
+    async def aclose(self) -> None:
+        """Stop early: close the upstream connection now and record the attempt as cancelled."""
+        if not self._done and not self._failed:
+            await self._broken(ProviderError("the caller went away", kind="cancelled", reason=CANCELLED))
+        await close_quietly(self._opened.stream)
+
+    async def _see(self, event: StreamEvent) -> StreamEvent:
+        if isinstance(event, UsageEvent):
+            priced = price_usage(event.usage, self._cand.facts)
+            self._usage = priced
+            return UsageEvent(priced)
+        if isinstance(event, ResponseInfo) and event.model:
+            self.served.model = event.model
+        elif isinstance(event, Finish):
+            await self._finish()
+        return event
+
+    async def _finish(self) -> None:
+        walk, cand = self._walk, self._cand
+        clock = walk.r.clock
+        ts, started = walk.opened_at
+        latency = (clock.monotonic() - started) * 1000.0
+        walk.rec.finished(
+            cand.slot,
+            ts=ts,
+            latency_ms=latency,
+            ttft_ms=self.served_ttft_ms,
+            usage=self._usage,
+            served_model=self.served.model,
+        )
+        self._done = True
+
+    @property
+    def served_ttft_ms(self) -> float | None:
+        for attempt in reversed(self.served.attempts):
+            if attempt.reason is None:
+                return attempt.latency_ms
+        return None
+
+    async def _broken(self, err: ProviderError) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        walk, cand = self._walk, self._cand
+        if err.reason not in REASONS:
+            err.reason = classify(err)
+        err.message = walk.r.runtime.redactor(err.message or "")
+        err.provider = err.provider or cand.provider.id
+        err.model = err.model or cand.upstream_model
+        ts, started = walk.opened_at
+        latency = (walk.r.clock.monotonic() - started) * 1000.0
+        walk.rec.broken(cand.slot, err, ts=ts, latency_ms=latency)
+        if err.reason != CANCELLED and policy_for(err.reason).action != "retry":
+            await walk.cool_down(cand, err)  # one cut or 5xx mid-answer does not bench a model

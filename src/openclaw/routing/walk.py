@@ -1,0 +1,403 @@
+"""The walk over a target's candidates: stage 1 rotates credentials inside a provider, stage 2
+moves down the model chain, until one candidate reaches the commit point.
+
+One *pass* visits every model of the chain in order and, for each, its credentials in
+:func:`~openclaw.auth.resolve.plan_credentials` order. Per failure reason (see
+:data:`~openclaw.routing.classify.POLICIES`):
+
+* ``next_key`` (auth, billing, rate_limit, overloaded): the next credential; overload rotates
+  once, then leaves the model. When the credentials run out: the next model, at once.
+* ``retry`` (timeout, server_error): the same model and key again after a capped, jittered
+  backoff (or the server's ``Retry-After``), up to ``maxRetries`` times while the budget allows;
+  then the next model. A full attempt timeout is not retried while another model remains.
+* ``next_model`` (model_not_found, context_overflow, content_filter, unknown): the next model.
+* ``stop`` (format, cancelled): the request ends; no other candidate would do better.
+
+Candidates cooling down (from this or an earlier request or process) are skipped and listed.
+When a pass ends without an answer, the walk may wait once more for the soonest candidate:
+one that rate-limited or overloaded in this request (after its ``Retry-After`` or the backoff),
+or one whose stored cooldown ends soon. It waits only if that wait is within the remaining
+budget and ``maxRetryAfterSeconds``, and at most ``maxRetries`` extra passes are made. Otherwise
+it fails fast with :class:`~openclaw.errors.FailoverError`, whose ``retry_at`` is the soonest end
+of a cooldown among the candidates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import Attempt, CredentialError, FailoverError, OpenClawError, ProviderError
+from ..refs import ModelRef
+from ..state.base import Cooldown
+from ..transports.base import Credential, Transport, UpstreamCall
+from ..wire.types import ChatRequest
+from . import capability
+from .attempt import Opened, collect, open_stream
+from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
+from .cooldown import RecentCooldowns, credential_key, model_key
+from .record import Recorder, Slot
+from .retry import Budget, server_wait
+from .types import RequestContext, Target
+
+if TYPE_CHECKING:
+    from ..catalog.resolve import ModelFacts, ResolvedProvider
+    from .router import Router
+
+__all__ = ["Candidate", "Walk"]
+
+_MAX_PASSES_HARD = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One model with one credential."""
+
+    ref: ModelRef
+    provider: ResolvedProvider
+    transport: Transport
+    facts: ModelFacts | None
+    credential: Credential
+    cred_key: str
+    model_key: str
+    upstream_model: str
+    last_model: bool  # no other model follows in the chain
+
+    @property
+    def slot(self) -> Slot:
+        return Slot(self.ref, self.credential.label, self.facts)
+
+
+@dataclass(slots=True)
+class _Tried:
+    """A candidate that failed in this request: may it be tried again, and when?"""
+
+    retries: int  # in-request retries already spent on it
+    ready_at: float | None  # monotonic time; None: not again in this request
+
+
+class _Stop(Exception):
+    def __init__(self, err: ProviderError) -> None:
+        self.err = err
+
+
+class Walk:
+    def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
+        self.r = router
+        self.request = request
+        self.target = target
+        self.ctx = ctx
+        self.budget = Budget(ctx.deadline, router.clock.monotonic)
+        self.rec = Recorder(ctx, router.runtime.redactor, router.runtime.ledger, request.stream)
+        self.last: ProviderError | None = None
+        self.tried: dict[str, _Tried] = {}
+        self.cooling: dict[str, float] = {}  # model key -> epoch end of its stored cooldown
+        self.noted: set[str] = set()
+        self.cred_errors: list[CredentialError] = []
+        self.sent = 0
+        self._models: dict[ModelRef, list[Candidate]] = {}
+        self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
+
+    # -- the walk ----------------------------------------------------------------------------
+
+    async def run(self, *, whole: bool) -> tuple[Opened, Candidate]:
+        passes = min(self.r.policy.max_retries + 1, _MAX_PASSES_HARD)
+        try:
+            for pass_no in range(passes):
+                found = await self._pass(pass_no, whole)
+                if found is not None:
+                    return found
+                wait = self._next_wait() if pass_no + 1 < passes else None
+                if wait is None:
+                    break
+                await self.r.clock.sleep(wait)
+        except _Stop as stop:
+            raise self._failure(stopped=stop.err) from None
+        raise self._failure()
+
+    async def _pass(self, pass_no: int, whole: bool) -> tuple[Opened, Candidate] | None:
+        for ref in self.target.candidates:
+            rotations = 0
+            for cand in self._candidates(ref, last=ref == self.target.candidates[-1]):
+                if self.budget.expired():
+                    return None
+                if not self._eligible(cand, pass_no):
+                    continue
+                opened, err = await self._try(cand, whole)
+                if opened is not None:
+                    return opened, cand
+                assert err is not None
+                policy = policy_for(err.reason or "")
+                if policy.action == "stop":
+                    raise _Stop(err)
+                if policy.action != "next_key":
+                    break
+                rotations += 1
+                if policy.rotations is not None and rotations > policy.rotations:
+                    break
+        return None
+
+    # -- candidates --------------------------------------------------------------------------
+
+    def _candidates(self, ref: ModelRef, *, last: bool) -> list[Candidate]:
+        known = self._models.get(ref)
+        if known is None:
+            known = self._models[ref] = self._build(ref, last)
+        return known
+
+    def _build(self, ref: ModelRef, last: bool) -> list[Candidate]:
+        r = self.r
+        provider = r.runtime.provider(ref.provider)
+        slot = Slot(ref, ref.profile)
+        if provider is None:
+            self._skip(slot, FORMAT, f'unknown provider "{ref.provider}"')
+            return []
+        facts = r.facts(ref, provider)
+        why = capability.check(self.request, facts)
+        if why is not None:
+            self._skip(Slot(ref, ref.profile, facts), capability.CAPABILITY, why)
+            return []
+        try:
+            transport = r.transports.transport_for(provider.api)
+            plan = r.plan(ref.provider, ref.profile)
+        except CredentialError as exc:
+            self.cred_errors.append(exc)
+            self._skip(slot, "auth", exc.message)
+            return []
+        except OpenClawError as exc:
+            self._skip(slot, capability.CAPABILITY, exc.message)
+            return []
+        upstream = r.upstream_model(provider, ref)
+        out = []
+        for credential in plan:
+            ckey = credential_key(provider.id, credential)
+            out.append(
+                Candidate(
+                    ref,
+                    provider,
+                    transport,
+                    facts,
+                    credential,
+                    ckey,
+                    model_key(ckey, ref.key),
+                    upstream,
+                    last,
+                )
+            )
+        return out
+
+    def _eligible(self, cand: Candidate, pass_no: int) -> bool:
+        tried = self.tried.get(cand.model_key)
+        if tried is not None:
+            return tried.ready_at is not None and tried.ready_at <= self.r.clock.monotonic()
+        state = self.r.runtime.state
+        active = state.cooldowns((cand.cred_key, cand.model_key), self.r.clock.now()) if state else {}
+        if active:
+            cooldown = max(active.values(), key=lambda c: c.until)
+            self.cooling[cand.model_key] = cooldown.until
+            self._skip_cooling(cand, cooldown)
+            return False
+        was_cooling = self.cooling.pop(cand.model_key, None) is not None
+        return pass_no == 0 or was_cooling
+
+    def _skip_cooling(self, cand: Candidate, cooldown: Cooldown) -> None:
+        if cand.model_key in self.noted:
+            return
+        left = cooldown.remaining(self.r.clock.now())
+        what = "disabled" if cooldown.disabled else "cooling down"
+        self._skip(cand.slot, cooldown.reason, f"{what} after {cooldown.reason}, {_span(left)} left")
+        self.noted.add(cand.model_key)
+
+    def _skip(self, slot: Slot, reason: str, message: str) -> None:
+        self.rec.skipped(slot, reason, message, ts=self.r.clock.now())
+
+    # -- one candidate, with same-model retries ----------------------------------------------
+
+    async def _try(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
+        retries = self.tried[cand.model_key].retries if cand.model_key in self.tried else 0
+        inline = 0
+        while True:
+            opened, err = await self._attempt(cand, whole)
+            if opened is not None:
+                return opened, None
+            assert err is not None
+            policy = policy_for(err.reason or "")
+            if policy.action != "retry" or inline >= self.r.policy.max_retries:
+                break
+            if err.kind == "timeout" and not cand.last_model:
+                break  # a full attempt timeout: another model is the better bet
+            delay = self._delay(err, inline)
+            if delay is None or not self.budget.fits(delay):
+                break
+            await self.r.clock.sleep(delay)
+            inline += 1
+        await self._after_failure(cand, err, retries)
+        return None, err
+
+    def _delay(self, err: ProviderError, retry_index: int) -> float | None:
+        """Seconds before a retry: the server's wait (None if over the cap), else backoff."""
+        wait = server_wait(err, self.r.clock.now())
+        if wait is not None:
+            return wait if self.r.policy.may_sleep(wait) else None
+        return self.r.policy.backoff(retry_index, self.r.clock.random())
+
+    async def _attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
+        r = self.r
+        call = UpstreamCall(
+            provider=cand.provider,
+            ref=cand.ref,
+            model=cand.upstream_model,
+            credential=cand.credential,
+            request=self.request,
+            stream=self.request.stream,
+            timeouts=self.budget.timeouts(r.base_timeouts(cand.provider), r.policy.attempt_timeout),
+            params=r.params(cand.ref, self.target.agent_id),
+            facts=cand.facts,
+            thinking=r.thinking(self.target.agent_id),
+        )
+        ts, started = r.clock.now(), r.clock.monotonic()
+        self.opened_at = (ts, started)
+        self.sent += 1
+        try:
+            stream = cand.transport.stream(call)
+            reader = collect if whole else open_stream
+            opened = await reader(stream, self.budget.remaining())
+        except ProviderError as err:
+            self._fail(cand, err, ts, started)
+            return None, err
+        except asyncio.CancelledError:
+            gone = ProviderError("the caller went away", kind="cancelled", reason=CANCELLED)
+            self._fail(cand, gone, ts, started)
+            raise
+        return opened, None
+
+    def _fail(self, cand: Candidate, err: ProviderError, ts: float, started: float) -> None:
+        if err.reason not in REASONS:
+            err.reason = classify(err)
+        err.message = self.r.runtime.redactor(err.message or "")
+        self.last = err
+        latency = (self.r.clock.monotonic() - started) * 1000.0
+        self.rec.failed(cand.slot, err, ts=ts, latency_ms=latency)
+
+    async def _after_failure(self, cand: Candidate, err: ProviderError, retries: int) -> None:
+        """Cool the key (or key+model) down, and note when it may be tried again here."""
+        policy = policy_for(err.reason or "")
+        await self.cool_down(cand, err)
+        ready: float | None = None
+        if policy.wait_ok and retries < self.r.policy.max_retries:
+            delay = self._delay(err, retries)
+            ready = None if delay is None else self.r.clock.monotonic() + delay
+        self.tried[cand.model_key] = _Tried(retries=retries + 1, ready_at=ready)
+
+    async def cool_down(self, cand: Candidate, err: ProviderError) -> None:
+        """Record the failure in the state backend (when its reason has a cooldown lane)."""
+        reason = err.reason or "unknown"
+        policy = policy_for(reason)
+        state = self.r.runtime.state
+        if policy.lane is None or state is None:
+            return
+        key = cand.model_key if policy.model_scoped else cand.cred_key
+        now = self.r.clock.now()
+        cooldown = self.r.schedule.next(
+            _previous(state, key, now),
+            key=key,
+            reason=reason,
+            now=now,
+            server_wait=server_wait(err, now),
+            model=cand.ref.model if policy.model_scoped else None,
+        )
+        await state.record_failure(cooldown)
+
+    # -- waiting and giving up ---------------------------------------------------------------
+
+    def _next_wait(self) -> float | None:
+        """Seconds to wait for the soonest candidate, or None to give up now."""
+        mono, now = self.r.clock.monotonic(), self.r.clock.now()
+        waits = [t.ready_at - mono for t in self.tried.values() if t.ready_at is not None]
+        waits.extend(until - now for until in self.cooling.values())
+        if not waits:
+            return None
+        wait = max(0.0, min(waits))
+        cap = self.r.policy.max_retry_after
+        if (cap is not None and wait > cap) or not self.budget.fits(wait):
+            return None
+        return wait
+
+    def _retry_at(self) -> float | None:
+        state = self.r.runtime.state
+        if state is None:
+            return None
+        keys: list[str] = []
+        for cands in self._models.values():
+            for cand in cands:
+                keys.extend((cand.cred_key, cand.model_key))
+        active = state.cooldowns(keys, self.r.clock.now())
+        return min((c.until for c in active.values()), default=None)
+
+    def _failure(self, stopped: ProviderError | None = None) -> OpenClawError:
+        attempts = list(self.rec.attempts)
+        if self.sent == 0 and self.cred_errors and all(a.reason == "auth" for a in attempts):
+            return self.cred_errors[0]
+        if stopped is not None:
+            return FailoverError(attempts, last=stopped, message=_stop_message(stopped))
+        retry_at = self._retry_at()
+        parts = " | ".join(a.summary() for a in attempts)
+        message = f"All models failed ({len(attempts)}): {parts}"
+        if self.budget.expired():
+            message += f". The request's time budget ran out ({_span(self.r.policy.request_timeout)} max)"
+        if retry_at is not None:
+            left = max(0.0, retry_at - self.r.clock.now())
+            stamp = time.strftime("%H:%M:%S", time.localtime(retry_at))
+            message += f". Retry in {_span(left)} (at {stamp}), or clear cooldowns with "
+            message += "`openclaw models auth clear-cooldowns`"
+        last = self.last if self.sent else _all_skipped(attempts, retry_at, self.r.clock.now())
+        return FailoverError(attempts, last=last, retry_at=retry_at, message=message + ".")
+
+
+def _previous(state: object, key: str, now: float) -> Cooldown | None:
+    if isinstance(state, RecentCooldowns):
+        return state.recent((key,), now).get(key)
+    cooldowns = getattr(state, "cooldowns", None)
+    found: dict[str, Cooldown] = cooldowns((key,), now) if cooldowns else {}
+    return found.get(key)
+
+
+def _stop_message(err: ProviderError) -> str:
+    if err.reason == CANCELLED:
+        return "Request cancelled."
+    what = f"{err.status} {err.message}".strip() if err.status else err.message
+    model = f"{err.provider}/{err.model}" if err.provider else "the upstream"
+    return (
+        f"The request was rejected by {model}: {what} ({err.reason}). Not retried and no fallback "
+        "tried: another model would reject the same request."
+    )
+
+
+def _all_skipped(attempts: list[Attempt], retry_at: float | None, now: float) -> ProviderError | None:
+    """A synthetic last error when nothing was sent (every candidate cooling or unfit), so that
+    front doors can answer 429/503 with ``Retry-After`` or 400."""
+    if retry_at is not None:
+        reasons = {a.reason for a in attempts}
+        status, reason = (429, "rate_limit") if "rate_limit" in reasons else (503, "overloaded")
+        return ProviderError(
+            "every candidate is cooling down",
+            kind="cooldown",
+            status=status,
+            reason=reason,
+            retry_after=max(0.0, retry_at - now),
+        )
+    if attempts and all(a.reason == capability.CAPABILITY for a in attempts):
+        return ProviderError(
+            "no candidate can serve this request", kind="capability", status=400, reason=FORMAT
+        )
+    return None
+
+
+def _span(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
