@@ -118,8 +118,8 @@ Examples:
 @agent_option
 @probe_options
 @click.pass_context
-def status(  # noqa: PLR0917 (a click callback: one parameter per option)
-    ctx: click.Context, as_json: bool, plain: bool, check: bool, agent_id: str | None, **probe: Any
+def status(
+    ctx: click.Context, /, as_json: bool, plain: bool, check: bool, agent_id: str | None, **probe: Any
 ) -> None:
     """Show the resolved default model, fallbacks, aliases and the auth overview."""
     if as_json and plain:
