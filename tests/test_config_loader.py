@@ -222,6 +222,30 @@ def test_dotenv_precedence(home: Path, env: dict[str, str], tmp_path: Path) -> N
     assert "OPENCLAW_STATE_DIR" not in snapshot.env
 
 
+def test_ubuntu_gateway_env_is_a_fallback_after_the_global_dotenv(home: Path, env: dict[str, str]) -> None:
+    write_config(home, "{}")
+    (home / ".openclaw" / ".env").write_text("BOTH=global\nGLOBAL_ONLY=g\n")
+    compat = home / ".config" / "openclaw" / "gateway.env"
+    compat.parent.mkdir(parents=True)
+    compat.write_text("BOTH=compat\nCOMPAT_ONLY=c\n")
+    snapshot = load(env)
+    assert (snapshot.env["BOTH"], snapshot.env["GLOBAL_ONLY"], snapshot.env["COMPAT_ONLY"]) == (
+        "global",
+        "g",
+        "c",
+    )
+    assert snapshot.env_applied["COMPAT_ONLY"] == str(compat)
+    assert any("both set BOTH" in w for w in snapshot.warnings)
+
+
+def test_legacy_env_prefixes_are_ignored_with_one_warning(home: Path, env: dict[str, str]) -> None:
+    snapshot = load({**env, "CLAWDBOT_STATE_DIR": "/x", "MOLTBOT_PROFILE": "y"})
+    legacy = [w for w in snapshot.warnings if "Legacy env vars" in w]
+    assert legacy == [
+        "Legacy env vars are ignored (CLAWDBOT_STATE_DIR, MOLTBOT_PROFILE); rename them to OPENCLAW_*."
+    ]
+
+
 def test_env_block_skipped_without_config(home: Path, env: dict[str, str]) -> None:
     (home / ".openclaw").mkdir()
     (home / ".openclaw" / ".env").write_text("FROM_GLOBAL=1\n")

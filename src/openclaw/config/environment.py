@@ -5,9 +5,12 @@ Never override a value that is already set. Precedence, highest first:
 1. the process environment;
 2. ``.env`` in the working directory (provider credentials, ``*_BASE_URL``-style keys and the
    ``OPENCLAW_*`` namespace are ignored there: a checked-out repo must not redirect your keys);
-3. ``<state dir>/.env``;
+3. ``<state dir>/.env``, then ``~/.config/openclaw/gateway.env`` (Ubuntu packaging) for names
+   the first does not set (a conflicting value there is reported);
 4. the config's ``env`` block: ``env.vars`` and, in the provider page's legacy form, string keys
    directly under ``env`` (``env.vars`` wins on a duplicate name). Skipped when there is no config.
+
+Legacy ``CLAWDBOT_*``/``MOLTBOT_*`` variables are not read; one warning names them.
 
 The process environment itself is never modified: the result is a new mapping passed down.
 """
@@ -25,6 +28,7 @@ __all__ = ["EffectiveEnv", "build_env", "env_block_vars", "parse_dotenv"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BLOCKED_SUFFIXES = ("_API_HOST", "_BASE_URL", "_ENDPOINT", "_HOMESERVER")
 _BLOCKED_PREFIXES = ("OPENCLAW_", "CLAWHUB_", "ANTHROPIC_API_KEY_", "OPENAI_API_KEY_")
+_LEGACY_PREFIXES = ("CLAWDBOT_", "MOLTBOT_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,51 @@ def _read_dotenv(path: Path) -> dict[str, str]:
         return {}
 
 
+def _legacy_warning(process_env: Mapping[str, str]) -> str | None:
+    legacy = sorted(k for k in process_env if k.startswith(_LEGACY_PREFIXES))
+    if not legacy:
+        return None
+    shown = ", ".join(legacy[:5]) + (" ..." if len(legacy) > 5 else "")
+    return f"Legacy env vars are ignored ({shown}); rename them to OPENCLAW_*."
+
+
+def _clash_warning(
+    primary_path: Path, primary: dict[str, str], compat_path: Path, compat: dict[str, str]
+) -> str | None:
+    clashes = sorted(k for k in compat if k in primary and compat[k] != primary[k])
+    if not clashes:
+        return None
+    names = ", ".join(clashes)
+    return f"{compat_path} and {primary_path} both set {names}; the value in {primary_path} is used."
+
+
+def _dotenv_layers(
+    cwd: Path | None,
+    global_dotenv: Path | None,
+    compat_dotenv: Path | None,
+    credential_vars: frozenset[str],
+) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """The dotenv files in precedence order, as (origin, variables), and warnings."""
+    layers: list[tuple[str, dict[str, str]]] = []
+    if cwd is not None:
+        workspace = _read_dotenv(cwd / ".env")
+        layers.append(
+            (".env", {k: v for k, v in workspace.items() if _workspace_allowed(k, credential_vars)})
+        )
+    warnings: list[str] = []
+    primary: dict[str, str] = {}
+    if global_dotenv is not None:
+        primary = _read_dotenv(global_dotenv)
+        layers.append((str(global_dotenv), primary))
+    if compat_dotenv is not None:
+        compat = _read_dotenv(compat_dotenv)
+        layers.append((str(compat_dotenv), compat))
+        clash = _clash_warning(global_dotenv, primary, compat_dotenv, compat) if global_dotenv else None
+        if clash:
+            warnings.append(clash)
+    return layers, warnings
+
+
 def build_env(
     process_env: Mapping[str, str],
     *,
@@ -97,26 +146,21 @@ def build_env(
     global_dotenv: Path | None,
     cwd: Path | None,
     credential_vars: frozenset[str] = frozenset(),
+    compat_dotenv: Path | None = None,
 ) -> EffectiveEnv:
     values = dict(process_env)
     applied: dict[str, str] = {}
-    warnings: list[str] = []
-
-    def offer(name: str, value: str, origin: str) -> None:
-        if name not in values and value != "":
-            values[name] = value
-            applied[name] = origin
-
-    if cwd is not None:
-        for name, value in _read_dotenv(cwd / ".env").items():
-            if _workspace_allowed(name, credential_vars):
-                offer(name, value, ".env")
-    if global_dotenv is not None:
-        for name, value in _read_dotenv(global_dotenv).items():
-            offer(name, value, str(global_dotenv))
+    legacy = _legacy_warning(process_env)
+    warnings: list[str] = [legacy] if legacy else []
+    layers, dotenv_warnings = _dotenv_layers(cwd, global_dotenv, compat_dotenv, credential_vars)
+    warnings.extend(dotenv_warnings)
     if config_exists:
         block_vars, block_warnings = env_block_vars(config_env_block)
         warnings.extend(block_warnings)
-        for name, value in block_vars.items():
-            offer(name, value, "config env")
+        layers.append(("config env", block_vars))
+    for origin, layer in layers:
+        for name, value in layer.items():
+            if name not in values and value != "":  # never override what is already set
+                values[name] = value
+                applied[name] = origin
     return EffectiveEnv(values=values, applied=applied, warnings=tuple(warnings))

@@ -103,6 +103,7 @@ def read_config(
         global_dotenv=paths.global_dotenv,
         cwd=cwd,
         credential_vars=credential_vars,
+        compat_dotenv=paths.home / ".config" / "openclaw" / "gateway.env",
     )
     warnings.extend(effective.warnings)
     missing: Missing | None = None if strict_env else []
