@@ -38,8 +38,9 @@ Examples:
 def config() -> None:
     """Read, edit and validate the config file (openclaw.json, JSON5).
 
+    \b
     Paths are dotted; use brackets for keys that contain dots:
-    agents.defaults.models["openai/gpt-5.4"].alias
+      agents.defaults.models["openai/gpt-5.4"].alias
     """
 
 
