@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -39,7 +40,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib import baselines
 from lib.lua import RequestSpec, render_script
 from lib.probe import looks_valid, probe, wait_ready
-from lib.procs import Managed, Processes, free_port, listening_hosts, tree_cpu_seconds, tree_rss_bytes
+from lib.procs import (
+    Managed,
+    Processes,
+    cpu_busy_seconds,
+    free_port,
+    listening_hosts,
+    tree_cpu_seconds,
+    tree_rss_bytes,
+)
 from lib.report import render_markdown, splice_section
 from lib.stats import rss_trend
 from lib.summary import summarize
@@ -66,6 +75,8 @@ DEFAULT_SCENARIOS = ("chat", "chat-stream")
 REPLY_WORDS = (
     "Hello! I am the fake upstream, answering this benchmark request in sixteen small streamed pieces today."
 )
+MAX_FOREIGN_CPU = 0.10  # of a core: a run with more load from other processes is measured again
+MAX_ATTEMPTS = 3
 SOAK_LIMIT_MB = 80.0
 SOAK_FLAT_MB_PER_100K = 2.0
 
@@ -243,8 +254,36 @@ class Runner:
         connections: int,
         rate: float = 0.0,
     ) -> dict[str, Any]:
-        """One measured wrk run plus the CPU used meanwhile by the proxy and the upstream."""
+        """A measured run, repeated (up to MAX_ATTEMPTS) while other processes load the machine.
+
+        Of the attempts, the one with the least foreign CPU is kept; the row says how many there were.
+        """
+        best: dict[str, Any] | None = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            row = self._measure_once(target, spec, label, pids=pids, connections=connections, rate=rate)
+            row["attempts"] = attempt
+            if best is None or row["foreign_cpu"] < best["foreign_cpu"]:
+                best = {**row}
+            if row["foreign_cpu"] <= MAX_FOREIGN_CPU:
+                break
+            self.log(f"  (other processes used {row['foreign_cpu']:.0%} of a core: measuring again)")
+        assert best is not None
+        best["attempts"] = attempt
+        return best
+
+    def _measure_once(
+        self,
+        target: Target,
+        spec: RequestSpec,
+        label: str,
+        *,
+        pids: dict[str, int],
+        connections: int,
+        rate: float,
+    ) -> dict[str, Any]:
+        """One wrk run plus the CPU used meanwhile by the proxy, the upstream, wrk and everything else."""
         before = {k: tree_cpu_seconds(p) for k, p in pids.items()}
+        busy_before = cpu_busy_seconds()
         result = self.wrk(
             target, spec, label, duration=self.plan.duration_s, connections=connections, rate=rate
         )
@@ -252,10 +291,14 @@ class Runner:
         for key, pid in pids.items():
             row[f"{key}_cpu"] = round((tree_cpu_seconds(pid) - before[key]) / result.duration_s, 3)
         row["wrk_cpu"] = round(result.wrk_cpu_s / result.duration_s, 3)
+        busy = [(b - a) / result.duration_s for a, b in zip(busy_before, cpu_busy_seconds(), strict=True)]
+        row["cpu_busy"] = [round(b, 3) for b in busy]
+        ours = sum(row[f"{key}_cpu"] for key in pids) + row["wrk_cpu"]
+        row["foreign_cpu"] = round(max(0.0, sum(busy) - ours), 3)
         self.log(
             f"  {target.name:8s} {label:28s} {result.good_rps:10,.0f} req/s (2xx)  "
             f"non-2xx {result.status_errors:,}  p50 {result.latency_us.get('p50', 0) / 1000:.2f} ms  "
-            f"p99 {result.latency_us.get('p99', 0) / 1000:.2f} ms"
+            f"p99 {result.latency_us.get('p99', 0) / 1000:.2f} ms  other load {row['foreign_cpu']:.0%}"
         )
         return row
 
@@ -305,14 +348,13 @@ def run_scenario(runner: Runner, target: Target, scenario: Scenario, pids: dict[
     return out
 
 
-def measure_target(runner: Runner, target_factory: Callable[[Context], Target]) -> dict[str, Any]:
+def measure_target(runner: Runner, name: str, factory: Factory) -> dict[str, Any]:
     plan = runner.plan
-    probe_ctx = Context(0, runner.run_dir, plan.proxy_cpus, 0)
-    is_direct = target_factory(probe_ctx).name == "direct"
+    is_direct = name == "direct"
     upstream, up_port = runner.start_upstream(plan.proxy_cpus if is_direct else plan.load_cpus)
     try:
         ctx = Context(up_port, runner.run_dir, plan.proxy_cpus, up_port if is_direct else free_port())
-        target = target_factory(ctx)
+        target = factory(ctx)
         runner.log(f"== {target.name}: starting")
         wait_ready(ctx.upstream_root, DirectTarget(ctx).request(_scenario("chat")) or _never(), upstream, 30)
         managed = target.start(runner.procs)
@@ -428,22 +470,23 @@ def soak(runner: Runner, target: Target, server: Managed) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- main
 
 
-def target_factories(plan: Plan, log: Callable[[str], None]) -> list[Callable[[Context], Target]]:
-    out: list[Callable[[Context], Target]] = []
-    for name in plan.targets:
-        if name == "direct":
-            out.append(DirectTarget)
-        elif name == "openclaw":
-            out.append(OpenclawTarget)
-        elif name == "portkey":
-            log("== setup: Portkey baseline")
-            entry, node = baselines.ensure_portkey(BASELINES)
-            out.append(lambda ctx, e=entry, n=node: PortkeyTarget(ctx, e, n))
-        elif name == "litellm":
-            log("== setup: LiteLLM baseline")
-            python = baselines.ensure_litellm(BASELINES)
-            out.append(lambda ctx, p=python: LiteLLMTarget(ctx, p))
-    return out
+Factory = Callable[[Context], Target]
+
+
+def target_factory(name: str, log: Callable[[str], None]) -> Factory:
+    """How to build target ``name``; installs its baseline first when missing."""
+    if name == "direct":
+        return DirectTarget
+    if name == "openclaw":
+        return OpenclawTarget
+    if name == "portkey":
+        log("== setup: Portkey baseline")
+        entry, node = baselines.ensure_portkey(BASELINES)
+        return functools.partial(PortkeyTarget, entry=entry, node=node)
+    if name == "litellm":
+        log("== setup: LiteLLM baseline")
+        return functools.partial(LiteLLMTarget, python=baselines.ensure_litellm(BASELINES))
+    raise ValueError(f"unknown target {name}")
 
 
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -456,10 +499,9 @@ def run(plan: Plan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]
     targets: dict[str, Any] = {}
     try:
         runner = Runner(plan, procs, run_dir, upstream_script(run_dir), log)
-        for factory in target_factories(plan, log):
-            name = factory(Context(0, run_dir, plan.proxy_cpus, 0)).name
+        for name in plan.targets:
             try:
-                targets[name] = measure_target(runner, factory)
+                targets[name] = measure_target(runner, name, target_factory(name, log))
             except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
                 log(f"!! {name} failed: {exc}")
                 targets[name] = {
@@ -475,6 +517,21 @@ def run(plan: Plan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]
     return targets
 
 
+def foreign_load_notes(targets: dict[str, Any]) -> list[str]:
+    """A note when processes other than ours used the CPUs during measured runs."""
+    worst: tuple[float, str] = (0.0, "")
+    for name, data in targets.items():
+        for scen, s in data.get("scenarios", {}).items():
+            for run in s.get("closed", []) + s.get("fixed", []):
+                worst = max(worst, (float(run.get("foreign_cpu", 0.0)), f"{name} / {scen}"))
+    if worst[0] < 0.05:
+        return ["Other processes on the machine used < 5% of a core during every measured run."]
+    return [
+        f"Other processes on the machine used up to {worst[0]:.0%} of a core during a measured run "
+        f"({worst[1]}); figures from runs like that are lower than this machine can do."
+    ]
+
+
 def build_meta(plan: Plan, argv: list[str], targets: dict[str, Any]) -> dict[str, Any]:
     versions = base_versions()
     for data in targets.values():
@@ -484,6 +541,7 @@ def build_meta(plan: Plan, argv: list[str], targets: dict[str, Any]) -> dict[str
         for scen, s in data.get("scenarios", {}).items():
             if str(s.get("status", "")).startswith("failed"):
                 notes.append(f"{name} / {scen}: sanity request {s.get('sanity', s['status'])[:300]}")
+    notes += foreign_load_notes(targets)
     return {
         "command": "python bench/gateway_bench.py" + ("" if not argv else " " + shlex.join(argv)),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

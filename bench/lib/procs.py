@@ -20,6 +20,7 @@ from pathlib import Path
 __all__ = [
     "Managed",
     "Processes",
+    "cpu_busy_seconds",
     "free_port",
     "listening_hosts",
     "tree_cpu_seconds",
@@ -166,6 +167,18 @@ def _cpu_seconds(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """User+system CPU seconds used so far by the live processes of the tree rooted at ``pid``."""
     return sum(_cpu_seconds(p) for p in tree_pids(pid))
+
+
+def cpu_busy_seconds(stat_text: str | None = None) -> list[float]:
+    """Busy seconds so far of each CPU (user, nice, system, irq, softirq, steal) from /proc/stat."""
+    text = Path("/proc/stat").read_text() if stat_text is None else stat_text
+    out: list[float] = []
+    for line in text.splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
+            out.append((user + nice + system + irq + softirq + steal) / _TICKS)
+    return out
 
 
 def _hex_to_ip(text: str) -> str:
