@@ -244,6 +244,12 @@ def test_set_plaintext_secret_notes_how_to_avoid_it(cli: Any, home: Path) -> Non
     assert stat.S_IMODE(config_path(home).stat().st_mode) == 0o600
 
 
+def test_set_env_var_has_no_secretref_note(cli: Any, home: Path) -> None:
+    result = cli("config", "set", "env.vars.OPENROUTER_API_KEY", FAKE_KEY)
+    assert result.code == 0 and result.stderr == ""
+    assert read(home)["env"]["vars"]["OPENROUTER_API_KEY"] == FAKE_KEY
+
+
 def test_set_json5_file_warns_comments_are_lost(cli: Any, home: Path) -> None:
     seed(home, "// mine\n{gateway: {port: 1}}\n")
     result = cli("config", "set", "gateway.port", "2")

@@ -51,7 +51,7 @@ def _plaintext_note(keys: list[str | int], value: Any, cli: CliContext) -> None:
     names = [k for k in keys if isinstance(k, str)]
     if not (isinstance(value, str) and names and is_secret_name(names[-1], None)):
         return
-    if value.startswith("${"):
+    if value.startswith("${") or keys[0] == "env":  # env.vars holds literal values by design
         return
     warn(
         f"Note: the secret is stored in plain text in {cli.paths.display(cli.paths.config_path)}. "
