@@ -43,6 +43,11 @@ AUTH_SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "logout": ("models_auth_logout", "logout", "Remove an auth profile from the store and the config."),
     "order": ("models_auth", "order", "Show, set or clear the order profiles are tried in."),
+    "clear-cooldowns": (
+        "models_cooldowns",
+        "clear_cooldowns",
+        "Put cooled-down or disabled keys back in rotation.",
+    ),
 }
 
 
@@ -112,6 +117,9 @@ def list_profiles(ctx: click.Context, provider: str | None, as_json: bool, agent
     runtime = cli.runtime()
     check_agent(runtime, agent_id)
     pid = known_provider(runtime, provider) if provider else None
+    from ..bootstrap import attach_state
+
+    attach_state(runtime)  # cooldowns and disables, with time left
     rows = _profile_rows(runtime, pid)
     store = runtime.auth_store.path
     if as_json:

@@ -128,6 +128,10 @@ def status(
     cli = cli_context(ctx)
     runtime = cli.runtime()
     agent = check_agent(runtime, agent_id)
+    from ..bootstrap import attach_state
+    from .models_cooldowns import cooldown_lines
+
+    attach_state(runtime)  # fills auth.unusableProfiles
     report = build_status(runtime, agent_id=agent, explicit_agent=agent_id is not None)
     probes = run_status_probes(runtime, settings, agent=agent) if settings else None
     if probes is not None:
@@ -138,6 +142,7 @@ def status(
         out(report.selection.resolved)
     else:
         probe_text = probe_lines(probes, settings) if probes is not None and settings else []
-        sys.stdout.write("\n".join([*render_status(report, cli.paths), *probe_text]) + "\n")
+        lines = [*render_status(report, cli.paths), *cooldown_lines(runtime.state)]
+        sys.stdout.write("\n".join([*lines, *probe_text]) + "\n")
     if check and report.check_code:
         sys.exit(report.check_code)  # SystemExit: the root's non-standalone click.main drops ctx.exit codes

@@ -127,11 +127,11 @@ def resolve_choice(
         raise InputError(
             f'Unknown --auth-choice "{choice}".{more} Choices: {", ".join(known)}.', param="auth_choice"
         )
-    if token_provider and _row_for_provider(token_provider, "--token-provider").id != row.id:
+    if token_provider and _row_for_provider(token_provider, "--token-provider").id != found.id:
         raise InputError(
             f"--token-provider {token_provider} does not match --auth-choice {choice}.", param="token"
         )
-    return choice, row, "api_key"
+    return choice, found, "api_key"
 
 
 def _inline_key(opts: OnboardOptions, row: ProviderRow) -> str | None:
