@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .state.base import StateBackend
     from .transports.base import HttpClient
 
-__all__ = ["make_router", "open_runtime", "open_state"]
+__all__ = ["attach_state", "make_router", "open_runtime", "open_state"]
 
 HOUR = 3600.0
 
@@ -68,6 +68,14 @@ def open_state(paths: StatePaths, snapshot: ConfigSnapshot) -> StateBackend:
     from .state.local import LocalState
 
     return LocalState(paths.state_db, retention=_retention(snapshot))
+
+
+def attach_state(runtime: Runtime) -> StateBackend:
+    """Give a config-only runtime (``Runtime.from_snapshot``) its state backend, so commands such
+    as ``models status`` can show cooldowns. Cheap: one row is read when the database exists."""
+    if runtime.state is None:
+        runtime.state = open_state(runtime.paths, runtime.config)
+    return runtime.state
 
 
 def _http(kind: Literal["lean", "aiohttp"]) -> HttpClient:

@@ -162,7 +162,10 @@ class LocalState:
 
     async def clear(self, keys: Iterable[str] | None = None) -> int:
         async with self._lock:
-            if self.db_path is not None and self.db_path.exists():
+            if self.db_path is None or not self.db_path.exists():
+                if not self._mem:
+                    return 0  # nothing recorded anywhere: no file to create
+            else:
                 self._mem = self._load()  # clear what other processes wrote too
             targets = list(self._mem) if keys is None else [k for k in keys if k in self._mem]
             for key in targets:

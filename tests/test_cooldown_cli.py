@@ -1,0 +1,121 @@
+"""Cooldowns in the CLI: `models status`, `models auth list`, `models auth clear-cooldowns`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from pathlib import Path
+
+from conftest import FAKE_KEY, FAKE_KEY_2
+from openclaw.auth.store import AuthProfile, AuthStore
+from openclaw.routing.cooldown import CooldownSchedule
+from openclaw.state.local import LocalState
+from test_router_support import write_config
+
+SCHED = CooldownSchedule()
+
+
+def seed(home: Path, *specs: tuple[str, str]) -> Path:
+    """Store two profiles and record one failure per (key, reason)."""
+    db = home / ".openclaw" / "state" / "openclaw.sqlite"
+    store = AuthStore(db)
+    store.upsert(AuthProfile(id="openrouter:default", provider="openrouter", secret=FAKE_KEY))
+    store.upsert(AuthProfile(id="openrouter:second", provider="openrouter", secret=FAKE_KEY_2))
+    state = LocalState(db)
+    now = time.time()
+
+    async def record() -> None:
+        for key, reason in specs:
+            model = key.partition("|")[2].partition("/")[2] or None
+            await state.record_failure(SCHED.next(None, key=key, reason=reason, now=now, model=model))
+
+    asyncio.run(record())
+    return db
+
+
+def test_status_and_auth_list_show_time_left(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, {})
+    seed(
+        home,
+        ("openrouter:default|openrouter/anthropic/claude-sonnet-4-5", "rate_limit"),
+        ("openrouter:second", "billing"),
+        ("env:OPENROUTER_API_KEY", "auth"),
+    )
+    text = cli("models", "status")
+    assert text.code == 0, text.output
+    section = text.stdout.split("Unavailable auth profiles", 1)[1]
+    sonnet = "openrouter/anthropic/claude-sonnet-4-5"
+    assert re.search(rf"openrouter:default cooldown \(rate_limit\) on {sonnet}: (29|30)s left", section)
+    assert re.search(r"openrouter:second disabled \(billing\): (4h 59m|5h 00m) left", section)
+    assert "env:OPENROUTER_API_KEY disabled (auth): 10m left" in section
+    data = json.loads(cli("models", "status", "--json").stdout)
+    unusable = {e["profileId"]: e for e in data["auth"]["unusableProfiles"]}
+    assert unusable["openrouter:default"]["kind"] == "cooldown"
+    assert unusable["openrouter:default"]["reason"] == "rate_limit"
+    assert 25_000 < unusable["openrouter:default"]["remainingMs"] <= 30_000
+    assert unusable["openrouter:second"]["kind"] == "disabled"
+    listed = json.loads(cli("models", "auth", "list", "--json").stdout)
+    rows = {r["profileId"]: r for r in listed["profiles"]}
+    assert rows["openrouter:second"]["unusable"]["reason"] == "billing"
+    plain = cli("models", "auth", "list").stdout
+    assert "openrouter:second" in plain and "disabled:billing" in plain
+    assert FAKE_KEY not in text.output + plain
+
+
+def test_clear_one_profile_including_its_model_cooldowns(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, {})
+    db = seed(
+        home,
+        ("openrouter:default|openrouter/anthropic/claude-sonnet-4-5", "rate_limit"),
+        ("openrouter:default", "auth"),
+        ("openrouter:second", "billing"),
+    )
+    result = cli("models", "auth", "clear-cooldowns", "openrouter:default")
+    assert result.code == 0, result.output
+    assert result.stdout.startswith("Cleared 2 cooldowns:")
+    left = LocalState(db).all_cooldowns(time.time())
+    assert [c.key for c in left] == ["openrouter:second"]
+    assert "openrouter:second disabled" in cli("models", "status").stdout
+
+
+def test_clear_by_model_provider_and_all(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, {})
+    db = seed(
+        home,
+        ("openrouter:default|openrouter/openai/gpt-4o-mini", "rate_limit"),
+        ("openrouter:second|openrouter/openai/gpt-4o-mini", "overloaded"),
+        ("env:OPENROUTER_API_KEY", "auth"),
+        ("env:ANTHROPIC_API_KEY", "billing"),
+    )
+    assert cli("models", "auth", "clear-cooldowns", "openrouter/openai/gpt-4o-mini").code == 0
+    assert {c.key for c in LocalState(db).all_cooldowns(time.time())} == {
+        "env:OPENROUTER_API_KEY",
+        "env:ANTHROPIC_API_KEY",
+    }
+    out = json.loads(cli("models", "auth", "clear-cooldowns", "--provider", "openrouter", "--json").stdout)
+    assert out == {"cleared": 1, "keys": ["env:OPENROUTER_API_KEY"]}
+    assert cli("models", "auth", "clear-cooldowns", "--all").stdout.startswith("Cleared 1 cooldown:")
+    assert LocalState(db).all_cooldowns(time.time()) == []
+    assert "Unavailable auth profiles" not in cli("models", "status").stdout
+
+
+def test_clear_needs_a_target_and_says_what_is_cooling(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, {})
+    seed(home, ("openrouter:second", "billing"))
+    bare = cli("models", "auth", "clear-cooldowns")
+    assert bare.code == 2
+    assert "--all" in bare.stderr
+    miss = cli("models", "auth", "clear-cooldowns", "openrouter:nope")
+    assert miss.code == 2
+    assert "No cooldown matches openrouter:nope" in miss.stderr
+    assert "openrouter:second" in miss.stderr
+
+
+def test_clear_all_on_a_fresh_home_writes_nothing(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, {})
+    result = cli("models", "auth", "clear-cooldowns", "--all")
+    assert result.code == 0
+    assert result.stdout.strip() == "No cooldowns to clear."
+    assert not (home / ".openclaw" / "state" / "openclaw.sqlite").exists()
