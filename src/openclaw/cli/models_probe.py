@@ -45,6 +45,7 @@ __all__ = [
     "ProbeOutcome",
     "ProbeRow",
     "ProbeSettings",
+    "Progress",
     "probe_call",
     "probe_lines",
     "probe_options",
@@ -316,7 +317,7 @@ def probe_targets(runtime: Runtime, settings: ProbeSettings, agent: str) -> list
     return rows
 
 
-class _Progress:
+class Progress:
     """``Probing 2/5 …`` on stderr, only on a terminal."""
 
     def __init__(self, total: int) -> None:
@@ -342,7 +343,7 @@ async def _run_rows(
 
     http = LeanHttpClient()
     gate = asyncio.Semaphore(settings.concurrency)
-    progress = _Progress(sum(1 for r in rows if r.credential is not None))
+    progress = Progress(sum(1 for r in rows if r.credential is not None))
     request = ChatRequest(
         messages=[Message(role="user", content="Reply with OK")], max_tokens=settings.max_tokens
     )
