@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import SecretFileError
-from .paths import ensure_private_dir
+from .paths import create_private_dir
 
 __all__ = ["LockTimeout", "check_private_file", "locked", "read_private", "write_atomic"]
 
@@ -33,7 +33,7 @@ class LockTimeout(SecretFileError):
 @contextlib.contextmanager
 def locked(target: Path, *, timeout: float = 10.0) -> Iterator[None]:
     """Hold an exclusive lock for ``target`` (on ``<target>.lock``) for the ``with`` body."""
-    ensure_private_dir(target.parent)
+    create_private_dir(target.parent)
     lock_path = target.with_name(target.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -64,7 +64,7 @@ def write_atomic(target: Path, data: bytes, *, mode: int = 0o600) -> None:
 
     The caller holds :func:`locked` when several processes may write the same file.
     """
-    ensure_private_dir(target.parent)
+    create_private_dir(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:

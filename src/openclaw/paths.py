@@ -8,7 +8,7 @@ Precedence (highest first):
 * config file: ``OPENCLAW_CONFIG_PATH`` > ``<state dir>/openclaw.json``;
 * agent dir: ``OPENCLAW_AGENT_DIR`` > ``agents.entries.<id>.agentDir`` > ``<state>/agents/<id>/agent``.
 
-Nothing here touches the disk except :func:`ensure_private_dir`.
+Nothing here touches the disk except :func:`create_private_dir` and :func:`ensure_private_dir`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_AGENT_ID", "StatePaths", "ensure_private_dir", "resolve_paths"]
+__all__ = ["DEFAULT_AGENT_ID", "StatePaths", "create_private_dir", "ensure_private_dir", "resolve_paths"]
 
 DEFAULT_AGENT_ID = "main"
 
@@ -123,6 +123,16 @@ def resolve_paths(
         agent_dir_override=Path(os.path.expanduser(agent_env)) if agent_env else None,
         home_from_env=bool(env.get("OPENCLAW_HOME")),
     )
+
+
+def create_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700 when missing; leave an existing one alone.
+
+    Used for the parent of a file openclaw writes: a config kept in a project folder (via
+    ``OPENCLAW_CONFIG_PATH``) must not change that folder's mode.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
 
 
 def ensure_private_dir(path: Path) -> Path:

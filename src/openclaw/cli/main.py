@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(version_text() + "\n")
         return
     try:
-        cli.main(args=args, prog_name="openclaw", standalone_mode=False)
+        code = cli.main(args=args, prog_name="openclaw", standalone_mode=False)
     except click.exceptions.Abort:
         sys.stderr.write("Aborted.\n")
         sys.exit(130)
@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
-    sys.exit(0)
+    # With standalone_mode=False, click returns ctx.exit(n)'s code instead of raising.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def run_async(coro: Any) -> Any:
