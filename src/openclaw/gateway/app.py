@@ -79,7 +79,7 @@ class Gateway:
         self.started = time.time()
         self.draining = False
         self.json_headers = {**SECURITY_HEADERS, "Content-Type": JSON_TYPE}
-        self._rid_prefix = os.urandom(4).hex()
+        self._rid_prefix = os.urandom(6).hex()
         self._rid_count = 0
 
     # -- request ids and records -------------------------------------------------------------
@@ -88,8 +88,8 @@ class Gateway:
         given = request.headers.get("x-request-id")
         if given and _REQUEST_ID.fullmatch(given):
             return given
-        self._rid_count += 1
-        return f"req_{self._rid_prefix}{self._rid_count:08x}{os.urandom(4).hex()}"
+        self._rid_count += 1  # unique per process; the prefix is random per process
+        return f"req_{self._rid_prefix}{self._rid_count:012x}"
 
     def record(self, request: web.Request) -> RequestRecord:
         loop_time = asyncio.get_running_loop().time()
