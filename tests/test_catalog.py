@@ -225,6 +225,8 @@ def test_config_facts_win_and_borrow_what_they_lack(home: Path) -> None:
     assert catalog.facts("vllm/unknown") is None
     ids = {f.id for f in catalog.openrouter_facts()}
     assert {"acme/private-model", "openai/gpt-4o-mini", "openrouter/auto"} <= ids
+    rows = catalog.list_rows()
+    assert {pid for pid, _ in rows} == {"openrouter"} and len(rows) == len(ids)
 
 
 def test_lookup_rules(home: Path) -> None:

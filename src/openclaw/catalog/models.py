@@ -238,6 +238,11 @@ class ModelCatalog:
         out.extend(_config_facts(d) for mid, d in defined.items() if mid not in known)
         return out
 
+    def list_rows(self) -> list[tuple[str, ModelFacts]]:
+        """``(provider id, facts)`` pairs for ``models list --all`` (offline: cache or bundle;
+        print :meth:`status` ``.describe()`` on stderr when ``stale``)."""
+        return [("openrouter", f) for f in self.openrouter_facts()]
+
     def _catalog_facts(self, ref: ModelRef) -> ModelFacts | None:
         if ref.provider == "openrouter":
             row = builtin_provider("openrouter")
