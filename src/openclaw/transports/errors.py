@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
@@ -144,6 +143,8 @@ def retry_after_seconds(
         value = _float(after)
         if value is not None:
             return value
+        from email.utils import parsedate_to_datetime  # rare path: keep it off the import cost
+
         try:
             when = parsedate_to_datetime(after)
         except (TypeError, ValueError, IndexError):
