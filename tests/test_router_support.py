@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ T0 = 1_800_000_000.0
 class FakeClock:
     """Epoch and monotonic time that move only when the router sleeps (HTTP stays real)."""
 
-    t: float = T0
+    t: float = field(default_factory=time.time)
     m: float = 1_000.0
     slept: list[float] = field(default_factory=list)
 
