@@ -94,11 +94,18 @@ def config_facts(runtime: Runtime) -> list[tuple[str, ModelFacts]]:
     return rows
 
 
-def _apply_facts(row: ListRow, facts: ModelFacts) -> None:
+def _apply_facts(row: ListRow, facts: ModelFacts, runtime: Runtime) -> None:
     row.name = facts.name or row.name
     row.input = "+".join(facts.input_modalities)
     row.context_window = facts.context_window
     row.missing = False
+    # ModelFacts carries the effective window; the config tells native window and cap apart
+    pid, _, model = row.key.partition("/")
+    pconf = runtime.typed.models.providers.get(pid) if runtime.typed.models else None
+    defn = next((m for m in pconf.models or [] if m.id == model), None) if pconf else None
+    if defn is not None:
+        row.context_window = defn.context_window or facts.context_window
+        row.context_tokens = defn.context_tokens
 
 
 def _blank_row(runtime: Runtime, key: str, auth_cache: dict[str, bool | None]) -> ListRow:
@@ -151,7 +158,7 @@ def build_rows(
         row.tags = list(tags)
         facts = _safe(lookup, key)
         if facts is not None:
-            _apply_facts(row, facts)
+            _apply_facts(row, facts, runtime)
             shown.add((key.partition("/")[0], facts.id))
     for pid, facts in [*config_facts(runtime), *catalog]:
         key = _catalog_key(pid, facts)
@@ -162,7 +169,7 @@ def build_rows(
         row = rows.setdefault(key, _blank_row(runtime, key, auth_cache))
         row.tags = row.tags or list(tagged.get(key, []))
         if row.missing:
-            _apply_facts(row, facts)
+            _apply_facts(row, facts, runtime)
     for row in rows.values():
         if row.missing and "missing" not in row.tags:
             row.tags.append("missing")
