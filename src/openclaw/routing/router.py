@@ -79,6 +79,7 @@ class Router:
         agent: str | None = None,
         session: str | None = None,
         client_key: str | None = None,
+        thinking: str | None = None,
     ) -> RequestContext:
         """A context whose deadline is ``timeout`` (default ``routing.requestTimeoutSeconds``)
         from now."""
@@ -90,6 +91,7 @@ class Router:
             agent=agent,
             session=session,
             client_key=client_key,
+            thinking=thinking,
         )
 
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:

@@ -46,6 +46,7 @@ class RequestContext:
     agent: str | None = None
     session: str | None = None
     client_key: str | None = None
+    thinking: str | None = None  # a per-request thinking level (``infer --thinking``); None: config
 
 
 @dataclass(slots=True)

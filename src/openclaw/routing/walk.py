@@ -255,7 +255,7 @@ class Walk:
             timeouts=self.budget.timeouts(r.base_timeouts(cand.provider), r.policy.attempt_timeout),
             params=r.params(cand.ref, self.target.agent_id),
             facts=cand.facts,
-            thinking=r.thinking(self.target.agent_id),
+            thinking=self.ctx.thinking or r.thinking(self.target.agent_id),
         )
         ts, started = r.clock.now(), r.clock.monotonic()
         self.opened_at = (ts, started)
