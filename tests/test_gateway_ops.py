@@ -32,7 +32,7 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
 
-async def spawn(home: Path, upstream: FakeUpstream, *args: str) -> GatewayProcess:
+async def spawn(home: Path, upstream: FakeUpstream, *args: str, listeners: int = 1) -> GatewayProcess:
     write_config(home, base_config(upstream.base_url))
     env = {**clean_env(home), "OPENROUTER_API_KEY": FAKE_KEY}
     started = time.monotonic()
@@ -41,13 +41,15 @@ async def spawn(home: Path, upstream: FakeUpstream, *args: str) -> GatewayProces
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stderr is not None
-    port = 0
-    for _ in range(50):  # bounded: lines until "listening on"
+    port, seen = 0, 0
+    for _ in range(50):  # bounded: lines until every worker says "listening on"
         line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
         assert line, "gateway exited before listening"
         if "listening on http://" in line:
-            port = int(line.split("listening on http://", 1)[1].split()[0].rsplit(":", 1)[1])
-            break
+            port = int(line.split("listening on http://", 1)[1].split()[0].split('"')[0].rsplit(":", 1)[1])
+            seen += 1
+            if seen == listeners:
+                break
     assert port
     async with aiohttp.ClientSession() as session:
         for _ in range(100):
@@ -92,7 +94,7 @@ async def test_run_status_and_sigterm_drains_a_stream(home: Path, upstream: Fake
 
 
 async def test_workers_share_the_port(home: Path, upstream: FakeUpstream) -> None:
-    gw = await spawn(home, upstream, "--workers", "2", "--log-format", "json")
+    gw = await spawn(home, upstream, "--workers", "2", "--log-format", "json", listeners=2)
     try:
         code, report = await status(home)
         assert code == 0 and report["workers"] == 2 and len(report["workerPids"]) == 2  # type: ignore[arg-type]
