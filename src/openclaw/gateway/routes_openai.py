@@ -104,6 +104,9 @@ def add_routes(app: web.Application, gw: Gateway) -> None:
         except asyncio.CancelledError:
             rec.status = 499  # the client went away (nginx's "client closed request")
             raise
+        except ConnectionError:  # it went away while we wrote: nothing left to tell it
+            rec.status = 499
+            return web.Response(status=499)
         except Exception as exc:  # mapped below; a bug becomes a logged 500, never a silent one
             mapped = gw.to_http_error(exc)
             response = gw.error(rec, mapped) if mapped is not None else gw.internal_error(rec, exc)
