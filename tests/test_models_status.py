@@ -196,3 +196,18 @@ def test_unusable_profiles_come_from_the_state_backend(env: dict[str, str], home
         "rate_limit",
     )
     assert report.provider_auth[0].labels == [f"openrouter:default={mask_key(FAKE_KEY)} [cooldown 10m]"]
+
+
+def test_unknown_provider_and_invalid_refs_in_use(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    (home / ".openclaw").mkdir(mode=0o700)
+    config = {"agents": {"defaults": {"model": {"primary": "nosuch/model", "fallbacks": ["garbage"]}}}}
+    (home / ".openclaw" / "openclaw.json").write_text(json.dumps(config))
+    result = cli("models", "status", "--check", "--json")
+    assert result.code == 1
+    auth = json.loads(result.stdout)["auth"]
+    assert auth["missingProvidersInUse"] == ["nosuch"]
+    assert auth["modelRouteIssues"] == [
+        {"ref": "nosuch/model", "reason": "unknown_provider"},
+        {"ref": "garbage", "reason": "invalid_ref"},
+    ]
+    assert "- nosuch unknown provider: define models.providers.nosuch" in cli("models", "status").stdout

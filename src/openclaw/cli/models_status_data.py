@@ -176,7 +176,7 @@ def _auth_section(runtime: Runtime, sel: Selection, agent_id: str, report: Statu
     missing = sorted(p for p in in_use if not _has_credentials(runtime, p, agent_id))
     oauth = health_summary(runtime.store_snapshot(), runtime.typed, now_ms=now_ms, agent_id=agent_id)
     issues = [
-        {"ref": r, "reason": "unknown_provider"}
+        {"ref": r, "reason": "invalid_ref" if p is None else "unknown_provider"}
         for r in sel.in_use
         if (p := _provider_of(r, runtime)) is None or runtime.provider(p) is None
     ]
