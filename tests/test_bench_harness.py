@@ -186,6 +186,7 @@ def test_render_markdown_has_every_table() -> None:
             "warmup_s": 3.0,
             "rate": 500.0,
             "rate_connections": 64,
+            "nice": -20,
         },
         "reply": "a text answer",
         "notes": ["a note"],

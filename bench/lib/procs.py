@@ -23,6 +23,9 @@ __all__ = [
     "cpu_busy_seconds",
     "free_port",
     "listening_hosts",
+    "pinned",
+    "set_autogroup_nice",
+    "signal_group",
     "tree_cpu_seconds",
     "tree_pids",
     "tree_rss_bytes",
@@ -54,11 +57,17 @@ class Managed:
             return ""
 
 
-class Processes:
-    """The registry of started servers."""
+def pinned(argv: list[str], cpus: str, nice: int = 0) -> list[str]:
+    """``argv`` under ``taskset -c cpus`` and, when ``nice`` is not 0, ``nice -n nice``."""
+    return ["taskset", "-c", cpus, *(["nice", "-n", str(nice)] if nice else []), *argv]
 
-    def __init__(self) -> None:
+
+class Processes:
+    """The registry of started servers; each runs at scheduling priority ``nice``."""
+
+    def __init__(self, nice: int = 0) -> None:
         self._items: list[Managed] = []
+        self.nice = nice
 
     def start(
         self,
@@ -70,11 +79,11 @@ class Processes:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> Managed:
-        """Start ``argv`` under ``taskset -c cpus`` in a new session, stdout+stderr to ``log``."""
+        """Start ``argv`` pinned to ``cpus`` in a new session, stdout+stderr to ``log``."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                ["taskset", "-c", cpus, *argv],
+                pinned(argv, cpus, self.nice),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -82,6 +91,7 @@ class Processes:
                 cwd=cwd,
                 start_new_session=True,
             )
+        set_autogroup_nice(proc.pid, self.nice)
         managed = Managed(name, proc, log)
         self._items.append(managed)
         return managed
@@ -90,10 +100,10 @@ class Processes:
         """SIGTERM the process group, wait up to STOP_GRACE_S, then SIGKILL it."""
         if managed in self._items:
             self._items.remove(managed)
-        _signal_group(managed.pid, signal.SIGTERM)
+        signal_group(managed.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             managed.proc.wait(timeout=STOP_GRACE_S)
-        _signal_group(managed.pid, signal.SIGKILL)  # children that outlived their parent, too
+        signal_group(managed.pid, signal.SIGKILL)  # children that outlived their parent, too
         with contextlib.suppress(subprocess.TimeoutExpired):
             managed.proc.wait(timeout=STOP_GRACE_S)
 
@@ -109,9 +119,24 @@ class Processes:
             self.stop(managed)
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
+def signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def set_autogroup_nice(pid: int, nice: int) -> bool:
+    """Set the priority of the scheduler autogroup (the session) of ``pid``; False when not possible.
+
+    With ``kernel.sched_autogroup_enabled`` the CPU is shared between sessions first, so a
+    process's own nice value only ranks it inside its session; a new session's priority is set here.
+    """
+    if nice == 0:
+        return True
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n")
+    except OSError:
+        return False
+    return True
 
 
 def free_port() -> int:

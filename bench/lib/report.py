@@ -156,7 +156,9 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"wrk and the fake upstream share CPU{layout['load_cpus']}. Direct run: the fake upstream on "
         f"CPU{layout['proxy_cpus']}, wrk on CPU{layout['load_cpus']}. Each side is pinned with "
         "`taskset`; every server runs one process "
-        "(openclaw `--workers 1`, LiteLLM `--num_workers 1`, Portkey one node process).",
+        "(openclaw `--workers 1`, LiteLLM `--num_workers 1`, Portkey one node process). "
+        f"Every benchmark process (servers and wrk) runs at `nice {meta['plan']['nice']}`, so that other "
+        "work on the machine disturbs it less; the CPU that other processes still used is recorded.",
         "",
         f"Upstream: `python -m openclaw.testing.fake_upstream --no-record` answering every chat request with "
         f"{meta['reply']}.",

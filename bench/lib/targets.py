@@ -171,6 +171,7 @@ class OpenclawTarget(Target):
         state.mkdir(parents=True, exist_ok=True)
         config_path = state / "openclaw.json"
         config_path.write_text(json.dumps(self.config(), indent=2))
+        config_path.chmod(0o600)
         env = clean_env(
             OPENCLAW_STATE_DIR=str(state),
             OPENCLAW_CONFIG_PATH=str(config_path),

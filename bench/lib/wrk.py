@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import re
 import resource
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .procs import pinned, set_autogroup_nice, signal_group
 
 __all__ = ["WrkResult", "parse_wrk_output", "run_wrk", "wrk_command", "wrk_version"]
 
@@ -115,12 +118,10 @@ def wrk_command(
     duration_s: float,
     threads: int = 1,
     timeout_s: int = 10,
+    nice: int = 0,
 ) -> list[str]:
-    """The argv: wrk under ``taskset -c cpus`` with latency stats and the given script."""
-    return [
-        "taskset",
-        "-c",
-        cpus,
+    """The argv: wrk pinned to ``cpus`` (at priority ``nice``) with latency stats and the script."""
+    wrk = [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
@@ -131,18 +132,31 @@ def wrk_command(
         str(script),
         url,
     ]
+    return pinned(wrk, cpus, nice)
 
 
-def run_wrk(argv: list[str], duration_s: float, log: Path | None = None) -> WrkResult:
-    """Run wrk (bounded by its duration + 60 s) and parse the result; raise with its output on failure."""
+def run_wrk(argv: list[str], duration_s: float, log: Path | None = None, nice: int = 0) -> WrkResult:
+    """Run wrk (bounded by its duration + 60 s) and parse the result; raise with its output on failure.
+
+    wrk gets its own session, and so its own scheduler autogroup, whose priority is set to ``nice``.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 60, check=False)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        set_autogroup_nice(proc.pid, nice)
+        stdout, stderr = proc.communicate(timeout=duration_s + 60)
+    finally:
+        if proc.poll() is None:
+            signal_group(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if log is not None:
-        log.write_text(f"$ {' '.join(argv)}\n{done.stdout}\n--- stderr ---\n{done.stderr}")
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    result = parse_wrk_output(done.stdout)
+        log.write_text(f"$ {' '.join(argv)}\n{stdout}\n--- stderr ---\n{stderr}")
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {stderr.strip() or stdout.strip()}")
+    result = parse_wrk_output(stdout)
     result.wrk_cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return result
 
