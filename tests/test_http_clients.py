@@ -209,3 +209,30 @@ async def test_https_with_an_untrusted_certificate_is_kind_connect(certificate: 
                     pass
             assert info.value.kind == "connect"
             await client.close()
+
+
+# ------------------------------------------------------------------ chunked framing, split anywhere
+
+CHUNKED = b"5\r\nHello\r\n1;ext=1\r\n \r\n6\r\nw\xc3\xb6rld\r\n0\r\nX-Trailer: 1\r\n\r\n"
+
+
+def test_dechunker_at_every_split_position() -> None:
+    from openclaw.transports.http_lean import _Dechunker
+
+    for cut in range(len(CHUNKED) + 1):
+        parser = _Dechunker()
+        payload = parser.feed(CHUNKED[:cut]) + parser.feed(CHUNKED[cut:])
+        assert (payload, parser.done, bytes(parser.buf)) == (b"Hello w\xc3\xb6rld", True, b""), cut
+    parser = _Dechunker()
+    payload = b"".join(parser.feed(CHUNKED[i : i + 1]) for i in range(len(CHUNKED)))
+    assert payload == b"Hello w\xc3\xb6rld" and parser.done
+
+
+def test_dechunker_rejects_bad_framing() -> None:
+    from openclaw.transports.http_lean import _Dechunker
+
+    with pytest.raises(ProviderError) as info:
+        _Dechunker().feed(b"zz\r\n")
+    assert info.value.kind == "malformed"
+    with pytest.raises(ProviderError):
+        _Dechunker().feed(b"2\r\nabXY")

@@ -148,27 +148,85 @@ class LeanResponse:
         self.complete = True
 
     async def _chunked_body(self) -> AsyncIterator[bytes]:
+        """One await per network read; every complete chunk in it is yielded as one piece."""
+        parser = _Dechunker()
         reader = self._conn.reader
-        while True:
-            line = await self._io(reader.readline())
-            if not line.endswith(b"\n"):
+        while not parser.done:
+            data = await self._io(reader.read(_READ_SIZE))
+            if not data:
                 raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ProviderError(f"bad chunk size line {line[:40]!r}", kind="malformed") from None
-            if size == 0:
-                while (await self._io(reader.readline())) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                self.complete = True
-                return
-            while size > 0:
-                data = await self._io(reader.read(min(size, _READ_SIZE)))
-                if not data:
-                    raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
-                size -= len(data)
-                yield data
-            await self._io(reader.readexactly(2))
+            payload = parser.feed(data)
+            if payload:
+                yield payload
+        self.complete = not parser.buf  # bytes after the body: do not reuse this connection
+
+
+class _Dechunker:
+    """Incremental ``Transfer-Encoding: chunked`` parser (no I/O): ``feed(bytes) -> payload``."""
+
+    __slots__ = ("buf", "done", "left", "state")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.state = "size"  # size | data | crlf | trailer
+        self.left = 0
+        self.done = False
+
+    def feed(self, data: bytes) -> bytes:
+        self.buf += data
+        out: list[bytes] = []
+        while not self.done and self._step(out):
+            pass
+        return b"".join(out)
+
+    def _step(self, out: list[bytes]) -> bool:
+        """Consume one piece of framing or data; False when more bytes are needed."""
+        if self.state == "data":
+            return self._data(out)
+        if self.state == "crlf":
+            return self._crlf()
+        return self._line()
+
+    def _data(self, out: list[bytes]) -> bool:
+        buf = self.buf
+        if not buf:
+            return False
+        take = min(self.left, len(buf))
+        out.append(bytes(buf[:take]))
+        del buf[:take]
+        self.left -= take
+        if self.left == 0:
+            self.state = "crlf"
+        return True
+
+    def _crlf(self) -> bool:
+        buf = self.buf
+        if buf[:2] == b"\r\n" or buf[:1] == b"\n":
+            del buf[: 2 if buf[:1] == b"\r" else 1]
+            self.state = "size"
+            return True
+        if len(buf) >= 2:
+            raise ProviderError("bad chunk terminator in the upstream body", kind="malformed")
+        return False
+
+    def _line(self) -> bool:
+        buf = self.buf
+        eol = buf.find(b"\n")
+        if eol < 0:
+            if len(buf) > 4096:
+                raise ProviderError("bad chunk framing in the upstream body", kind="malformed")
+            return False
+        line = bytes(buf[:eol]).rstrip(b"\r")
+        del buf[: eol + 1]
+        if self.state == "trailer":
+            self.done = not line
+            return True
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise ProviderError(f"bad chunk size line {line[:40]!r}", kind="malformed") from None
+        self.state, self.left = ("trailer", 0) if size == 0 else ("data", size)
+        return True
 
 
 def _parse_head(raw: bytes) -> tuple[int, dict[str, str]]:
