@@ -340,3 +340,18 @@ async def test_every_split_position() -> None:
             20,
             132,
         )
+
+
+async def test_stopping_at_finish_leaves_a_reusable_connection(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    from openclaw.wire.types import Finish
+
+    t = AnthropicMessagesTransport(http)
+    for _ in range(3):
+        stream = t.stream(make_call(anthropic(upstream.anthropic_base_url), MODEL))
+        async for event in stream:
+            if isinstance(event, Finish):
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert upstream.connections_opened == 1 and upstream.aborted_responses == 0

@@ -310,3 +310,16 @@ async def test_request_goes_only_to_the_configured_host() -> None:
     )
     await collect(OpenAICompletionsTransport(mem), make_call(provider(), SONNET, request))
     assert [url for _, url, _, _ in mem.sent] == ["https://openrouter.ai/api/v1/chat/completions"]
+
+
+async def test_stopping_at_finish_leaves_a_reusable_connection(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    t = transport(http)
+    for _ in range(3):
+        stream = t.stream(make_call(provider(upstream.base_url), SONNET))
+        async for event in stream:
+            if isinstance(event, Finish):
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert upstream.connections_opened == 1 and upstream.aborted_responses == 0

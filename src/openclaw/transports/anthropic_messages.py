@@ -119,6 +119,7 @@ async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
         for event in sse.close():
             for item in decoder.feed(event.event, _parse(event.raw, "a stream event")):
                 yield item
-    for item in decoder.end():
-        yield item
+    final = decoder.end()
     await drain_body(body)  # the end of the chunked body, so the connection can be reused
+    for item in final:
+        yield item

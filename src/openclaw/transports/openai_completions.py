@@ -15,6 +15,7 @@ but api.openai.com.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,15 +216,22 @@ async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
                 break
             for item in decoder.feed(_parse_chunk(event.raw)):
                 yield item
-    yield decoder.end(done=done)
+    final = decoder.end(done=done)
     if done:
         await drain_body(body)
+    yield final  # last, so that a caller who stops at Finish leaves a reusable connection
 
 
-async def drain_body(body: AsyncIterator[bytes], limit: int = 64) -> None:
-    """Read what follows ``[DONE]`` (the end of the chunked body) so the connection can be reused."""
+async def drain_body(body: AsyncIterator[bytes], limit: int = 64, time_limit: float = 1.0) -> None:
+    """Read what follows the end of the answer (``[DONE]``, ``message_stop``: normally only the
+    chunked terminator, already received) so the connection can be reused. Bounded in pieces and
+    time; an upstream that keeps the body open gets its connection closed instead."""
     count = 0
-    async for _ in body:
-        count += 1
-        if count >= limit:
-            return
+    try:
+        async with asyncio.timeout(time_limit):
+            async for _ in body:
+                count += 1
+                if count >= limit:
+                    return
+    except (TimeoutError, ProviderError):
+        return
