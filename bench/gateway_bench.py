@@ -85,7 +85,7 @@ SOAK_FLAT_MB_PER_100K = 2.0
 class Plan:
     duration_s: float = 10.0
     runs: int = 3
-    warmup_s: float = 3.0
+    warmup_s: float = 5.0
     connections: int = 64
     rate: float = 500.0
     rate_connections: int = 64
@@ -454,12 +454,15 @@ def soak(runner: Runner, target: Target, server: Managed) -> dict[str, Any]:
     finally:
         sampler.stop()
     trend = rss_trend(boundaries[1:])
-    verdict = (
-        trend.verdict(SOAK_LIMIT_MB, SOAK_FLAT_MB_PER_100K) if done >= plan.soak_requests else "incomplete"
-    )
+    peak_mb = max([trend.max_mb] + [rss / 2**20 for _, rss in sampler.samples])
+    verdict = trend.verdict(SOAK_LIMIT_MB, SOAK_FLAT_MB_PER_100K)
+    if peak_mb >= SOAK_LIMIT_MB:
+        verdict = "FAIL"
+    if done < plan.soak_requests:
+        verdict = "incomplete"
     runner.log(
         f"== soak: {done:,} requests; RSS {trend.first_mb:.1f} -> {trend.last_mb:.1f} MB "
-        f"(max {trend.max_mb:.1f}, slope {trend.slope_mb_per_100k:+.2f} MB/100k): {verdict}"
+        f"(peak {peak_mb:.1f}, slope {trend.slope_mb_per_100k:+.2f} MB/100k): {verdict}"
     )
     return {
         "target": target.name,
@@ -475,6 +478,7 @@ def soak(runner: Runner, target: Target, server: Managed) -> dict[str, Any]:
         "verdict": verdict,
         "rss_at_requests": boundaries,
         "rss_timeline": sampler.samples,
+        "peak_mb": round(peak_mb, 1),
     }
 
 

@@ -137,7 +137,7 @@ def _soak_table(soak: dict[str, Any] | None) -> list[str]:
         "| target | RSS after warm-up | RSS at end | max RSS | slope, 2nd half | limit | verdict |",
         "| --- | ---: | ---: | ---: | ---: | --- | --- |",
         f"| {soak['target']} | {trend['first_mb']:.1f} MB | {trend['last_mb']:.1f} MB "
-        f"| {trend['max_mb']:.1f} MB "
+        f"| {soak.get('peak_mb', trend['max_mb']):.1f} MB "
         f"| {trend['slope_mb_per_100k']:+.2f} MB / 100k req | < {soak['limit_mb']:g} MB, slope ≤ "
         f"{soak['flat_mb_per_100k']:g} MB / 100k | **{soak['verdict']}** |",
     ]
