@@ -7,7 +7,9 @@ on the reply, so serving the same reply again costs a dictionary lookup.
 Counting for ``cut``/``stream_error``: a streamed answer is a list of SSE events (role chunk,
 content chunks, finish chunk, usage chunk, ``[DONE]`` for OpenAI; ``message_start``,
 ``content_block_*``, ``message_delta``, ``message_stop`` for Anthropic). ``after_chunks=N`` sends
-the first N of them (comment lines are not counted).
+the first N of them (comment lines are not counted; for Anthropic, ``message_start`` and ``ping``
+are not counted either, so that N stops at the same point of the answer: ``cut(2)`` of "OK"
+ends after "O" in both shapes).
 
 Replies can also be written as JSON specs (for ``--script`` files and ``POST /__fake/script``):
 ``"ok"``, ``"429"`` (any status code), ``"break"`` (cut after the first content chunk),
