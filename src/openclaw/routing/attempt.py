@@ -8,12 +8,12 @@ error chunk, a finish that only says ``content_filter``) raises
 the whole answer before anyone sees it (non-streaming callers), so any failure up to the very
 end can still fail over.
 
-The pre-commit phase is bounded by the request budget even if a transport ignores its timeouts.
+Neither adds a timer of its own: each attempt's ``Timeouts.total`` is what is left of the request
+budget, and transports enforce it (the gateway also bounds ``open`` by the client's deadline).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,7 +26,8 @@ __all__ = ["Opened", "close_quietly", "collect", "is_content", "open_stream"]
 
 def is_content(event: StreamEvent) -> bool:
     """Events that reach the caller's screen: after the first one, the stream is committed."""
-    return not isinstance(event, (ResponseInfo, UsageEvent))
+    kind = type(event)
+    return kind is not ResponseInfo and kind is not UsageEvent
 
 
 @dataclass(slots=True)
@@ -62,57 +63,42 @@ def _filtered() -> ProviderError:
     )
 
 
-def _timed_out(seconds: float) -> ProviderError:
-    return ProviderError(f"no answer within the request budget ({seconds:.1f} s)", kind="timeout")
-
-
-async def _first_content(stream: AsyncIterator[StreamEvent], buffered: list[StreamEvent]) -> None:
-    async for event in stream:
-        buffered.append(event)
-        if is_content(event):
-            if isinstance(event, Finish) and event.reason == "content_filter":
-                raise _filtered()
-            return
-    raise ProviderError("the stream ended before any content", kind="cut")
-
-
-async def open_stream(stream: AsyncIterator[StreamEvent], budget: float) -> Opened:
-    """Read up to the first content event, within ``budget`` seconds."""
+async def open_stream(stream: AsyncIterator[StreamEvent]) -> Opened:
+    """Read up to the first content event (the transport bounds the wait: the attempt's
+    ``Timeouts.total`` is what is left of the request budget)."""
     opened = Opened(stream)
+    buffered = opened.buffered
     try:
-        async with asyncio.timeout(max(budget, 0.0)):
-            await _first_content(stream, opened.buffered)
-    except TimeoutError:
-        await close_quietly(stream)
-        raise _timed_out(budget) from None
+        async for event in stream:
+            buffered.append(event)
+            if is_content(event):
+                if isinstance(event, Finish) and event.reason == "content_filter":
+                    raise _filtered()
+                return opened
+        raise ProviderError("the stream ended before any content", kind="cut")
     except BaseException:
         await close_quietly(stream)
         raise
-    return opened
 
 
-async def _read_all(stream: AsyncIterator[StreamEvent], buffered: list[StreamEvent]) -> None:
-    content = False
-    async for event in stream:
-        buffered.append(event)
-        if isinstance(event, Finish):
-            if event.reason == "content_filter" and not content:
-                raise _filtered()
-        elif is_content(event):
-            content = True
-    if not any(isinstance(e, Finish) for e in buffered):
-        raise ProviderError("the answer ended without a finish", kind="cut")
-
-
-async def collect(stream: AsyncIterator[StreamEvent], budget: float) -> Opened:
-    """Read the whole answer, within ``budget`` seconds."""
+async def collect(stream: AsyncIterator[StreamEvent]) -> Opened:
+    """Read the whole answer before anyone sees it."""
     opened = Opened(stream, complete=True)
+    buffered = opened.buffered
+    content = finished = False
     try:
-        async with asyncio.timeout(max(budget, 0.0)):
-            await _read_all(stream, opened.buffered)
-    except TimeoutError:
-        await close_quietly(stream)
-        raise _timed_out(budget) from None
+        async for event in stream:
+            buffered.append(event)
+            kind = type(event)
+            if kind is Finish:
+                assert isinstance(event, Finish)
+                if event.reason == "content_filter" and not content:
+                    raise _filtered()
+                finished = True
+            elif kind is not ResponseInfo and kind is not UsageEvent:
+                content = True
+        if not finished:
+            raise ProviderError("the answer ended without a finish", kind="cut")
     except BaseException:
         await close_quietly(stream)
         raise

@@ -25,15 +25,17 @@ fails or recovers; ledger rows are queued, not written inline.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
+import itertools
+import os
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..refs import ModelRef
-from ..transports.base import Credential, Timeouts, Transport
+from ..transports.base import Timeouts, Transport
 from ..transports.registry import upstream_model
 from ..wire.aggregate import Aggregator
 from ..wire.types import ChatRequest, ChatResult
+from .candidates import ModelEntry, model_entry
 from .cooldown import CooldownSchedule
 from .retry import Clock, RetryPolicy, SystemClock
 from .run import RouterRun
@@ -64,9 +66,14 @@ class Router:
         auth = runtime.typed.auth
         self.schedule = CooldownSchedule.from_config(auth.cooldowns if auth else None)
         self._facts: dict[str, ModelFacts | None] = {}
-        self._plans: dict[tuple[str, str | None], list[Credential]] = {}
+        self._entries: dict[ModelRef, ModelEntry] = {}
         self._params: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
+        self._timeouts: dict[str, Timeouts] = {}
+        self._id_prefix = f"req-{os.urandom(4).hex()}-"
+        recent = getattr(runtime.state, "recent", None)  # LocalState: records in memory, no I/O
+        self._recent: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
+        self._seq = itertools.count(1)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -85,7 +92,7 @@ class Router:
         from now."""
         seconds = self.policy.request_timeout if timeout is None else timeout
         return RequestContext(
-            request_id=request_id or uuid.uuid4().hex,
+            request_id=request_id or f"{self._id_prefix}{next(self._seq):06x}",
             source=source,
             deadline=self.clock.monotonic() + seconds,
             agent=agent,
@@ -104,8 +111,7 @@ class Router:
         """The whole answer (any failure before its end can still fail over)."""
         run = await self._run(request, target, ctx, whole=True)
         agg = Aggregator()
-        async for event in run.events():
-            agg.add(event)
+        await run.collect(agg)
         return agg.result(), run.served
 
     async def _run(
@@ -118,10 +124,12 @@ class Router:
         latency = (self.clock.monotonic() - walk.opened_at[1]) * 1000.0
         walk.rec.committed(cand.slot, latency_ms=latency)
         state = self.runtime.state
-        if state is not None:  # recovered: a dict miss unless the key had a record
+        if state is not None:  # a recovery clears the keys' records; usually there are none
             now = self.clock.now()
-            await state.record_success(cand.cred_key, now)
-            await state.record_success(cand.model_key, now)
+            keys = (cand.cred_key, cand.model_key)
+            if self._recent is None or self._recent(keys, now):
+                for key in keys:
+                    await state.record_success(key, now)
         info = opened.info
         served = Served(
             ref=cand.ref,
@@ -140,12 +148,11 @@ class Router:
             self._facts[key] = catalog.facts(ref) if catalog is not None else provider.models.get(ref.model)
         return self._facts[key]
 
-    def plan(self, provider_id: str, pinned: str | None) -> list[Credential]:
-        key = (provider_id, pinned)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = list(self.runtime.credentials(provider_id, pinned=pinned).credentials)
-        return plan
+    def model_entry(self, ref: ModelRef) -> ModelEntry:
+        entry = self._entries.get(ref)
+        if entry is None:
+            entry = self._entries[ref] = model_entry(self, ref)
+        return entry
 
     def params(self, ref: ModelRef, agent_id: str) -> Mapping[str, Any]:
         key = (ref.key, agent_id)
@@ -164,9 +171,12 @@ class Router:
             self._thinking[agent_id] = own or (defaults.thinking_default if defaults else None)
         return self._thinking[agent_id]
 
-    @staticmethod
-    def base_timeouts(provider: ResolvedProvider) -> Timeouts:
-        return Timeouts() if provider.timeout_seconds is None else Timeouts(read=provider.timeout_seconds)
+    def base_timeouts(self, provider: ResolvedProvider) -> Timeouts:
+        found = self._timeouts.get(provider.id)
+        if found is None:
+            seconds = provider.timeout_seconds
+            found = self._timeouts[provider.id] = Timeouts() if seconds is None else Timeouts(read=seconds)
+        return found
 
     @staticmethod
     def upstream_model(provider: ResolvedProvider, ref: ModelRef) -> str:

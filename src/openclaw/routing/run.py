@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING
 
 from ..errors import ProviderError
 from ..usage.pricing import price_usage
-from ..wire.types import ErrorEvent, Finish, ResponseInfo, StreamEvent, Usage, UsageEvent
+from ..wire.aggregate import Aggregator
+from ..wire.types import (
+    ErrorEvent,
+    Finish,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    UsageEvent,
+)
 from .attempt import Opened, close_quietly
 from .classify import CANCELLED, REASONS, classify, policy_for
 from .types import Served
@@ -38,6 +48,7 @@ class RouterRun:
         self._done = False  # Finish seen and recorded
         self._failed = False
         self._usage: Usage | None = None
+        self._drained = opened.complete  # the transport iterator has ended (nothing to close)
 
     async def events(self) -> AsyncIterator[StreamEvent]:
         if self._started:
@@ -45,12 +56,14 @@ class RouterRun:
         self._started = True
         try:
             for event in self._opened.buffered:
-                yield await self._see(event)
+                yield self._see(event)
             if not self._opened.complete:
                 async for event in self._opened.stream:
                     if self._done:
                         continue  # nothing follows a finish; let the transport drain
-                    yield await self._see(event)
+                    kind = type(event)
+                    yield event if kind is TextDelta or kind is ReasoningDelta else self._see(event)
+                self._drained = True
             if not self._done:
                 raise ProviderError("the stream ended without a finish", kind="cut")
         except ProviderError as err:
@@ -61,7 +74,18 @@ class RouterRun:
         finally:
             if not self._done and not self._failed:
                 await self._broken(ProviderError("the caller stopped reading", kind="cancelled"))
-            await close_quietly(self._opened.stream)
+            if not self._drained:
+                await close_quietly(self._opened.stream)
+
+    async def collect(self, agg: Aggregator) -> None:
+        """Feed a fully read answer (``Router.complete``) to ``agg`` without a generator."""
+        if not self._opened.complete:
+            async for event in self.events():
+                agg.add(event)
+            return
+        self._started = True
+        for event in self._opened.buffered:
+            agg.add(self._see(event))
 
     async def aclose(self) -> None:
         """Stop early: close the upstream connection now and record the attempt as cancelled."""
@@ -69,18 +93,22 @@ class RouterRun:
             await self._broken(ProviderError("the caller went away", kind="cancelled", reason=CANCELLED))
         await close_quietly(self._opened.stream)
 
-    async def _see(self, event: StreamEvent) -> StreamEvent:
-        if isinstance(event, UsageEvent):
+    def _see(self, event: StreamEvent) -> StreamEvent:
+        kind = type(event)
+        if kind is UsageEvent:
+            assert isinstance(event, UsageEvent)
             priced = price_usage(event.usage, self._cand.facts)
             self._usage = priced
             return UsageEvent(priced)
-        if isinstance(event, ResponseInfo) and event.model:
-            self.served.model = event.model
-        elif isinstance(event, Finish):
-            await self._finish()
+        if kind is Finish:
+            self._finish()
+        elif kind is ResponseInfo:
+            assert isinstance(event, ResponseInfo)
+            if event.model:
+                self.served.model = event.model
         return event
 
-    async def _finish(self) -> None:
+    def _finish(self) -> None:
         walk, cand = self._walk, self._cand
         clock = walk.r.clock
         ts, started = walk.opened_at

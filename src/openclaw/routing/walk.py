@@ -32,42 +32,23 @@ from typing import TYPE_CHECKING
 from ..errors import Attempt, CredentialError, FailoverError, OpenClawError, ProviderError
 from ..refs import ModelRef
 from ..state.base import Cooldown
-from ..transports.base import Credential, Transport, UpstreamCall
+from ..transports.base import UpstreamCall
 from ..wire.types import ChatRequest
 from . import capability
 from .attempt import Opened, collect, open_stream
+from .candidates import Candidate
 from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
-from .cooldown import RecentCooldowns, credential_key, model_key
+from .cooldown import RecentCooldowns
 from .record import Recorder, Slot
 from .retry import Budget, server_wait
 from .types import RequestContext, Target
 
 if TYPE_CHECKING:
-    from ..catalog.resolve import ModelFacts, ResolvedProvider
     from .router import Router
 
 __all__ = ["Candidate", "Walk"]
 
 _MAX_PASSES_HARD = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One model with one credential."""
-
-    ref: ModelRef
-    provider: ResolvedProvider
-    transport: Transport
-    facts: ModelFacts | None
-    credential: Credential
-    cred_key: str
-    model_key: str
-    upstream_model: str
-    last_model: bool  # no other model follows in the chain
-
-    @property
-    def slot(self) -> Slot:
-        return Slot(self.ref, self.credential.label, self.facts)
 
 
 @dataclass(slots=True)
@@ -84,6 +65,23 @@ class _Stop(Exception):
 
 
 class Walk:
+    __slots__ = (
+        "_models",
+        "budget",
+        "cooling",
+        "cred_errors",
+        "ctx",
+        "last",
+        "noted",
+        "opened_at",
+        "r",
+        "rec",
+        "request",
+        "sent",
+        "target",
+        "tried",
+    )
+
     def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
         self.r = router
         self.request = request
@@ -97,7 +95,7 @@ class Walk:
         self.noted: set[str] = set()
         self.cred_errors: list[CredentialError] = []
         self.sent = 0
-        self._models: dict[ModelRef, list[Candidate]] = {}
+        self._models: dict[ModelRef, tuple[Candidate, ...]] = {}
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
 
     # -- the walk ----------------------------------------------------------------------------
@@ -120,7 +118,7 @@ class Walk:
     async def _pass(self, pass_no: int, whole: bool) -> tuple[Opened, Candidate] | None:
         for ref in self.target.candidates:
             rotations = 0
-            for cand in self._candidates(ref, last=ref == self.target.candidates[-1]):
+            for cand in self._candidates(ref):
                 if self.budget.expired():
                     return None
                 if not self._eligible(cand, pass_no):
@@ -141,52 +139,25 @@ class Walk:
 
     # -- candidates --------------------------------------------------------------------------
 
-    def _candidates(self, ref: ModelRef, *, last: bool) -> list[Candidate]:
+    def _candidates(self, ref: ModelRef) -> tuple[Candidate, ...]:
+        """The model's candidates, or none (listed once as skipped) when it cannot serve."""
         known = self._models.get(ref)
-        if known is None:
-            known = self._models[ref] = self._build(ref, last)
-        return known
-
-    def _build(self, ref: ModelRef, last: bool) -> list[Candidate]:
-        r = self.r
-        provider = r.runtime.provider(ref.provider)
-        slot = Slot(ref, ref.profile)
-        if provider is None:
-            self._skip(slot, FORMAT, f'unknown provider "{ref.provider}"')
-            return []
-        facts = r.facts(ref, provider)
-        why = capability.check(self.request, facts)
-        if why is not None:
-            self._skip(Slot(ref, ref.profile, facts), capability.CAPABILITY, why)
-            return []
-        try:
-            transport = r.transports.transport_for(provider.api)
-            plan = r.plan(ref.provider, ref.profile)
-        except CredentialError as exc:
-            self.cred_errors.append(exc)
-            self._skip(slot, "auth", exc.message)
-            return []
-        except OpenClawError as exc:
-            self._skip(slot, capability.CAPABILITY, exc.message)
-            return []
-        upstream = r.upstream_model(provider, ref)
-        out = []
-        for credential in plan:
-            ckey = credential_key(provider.id, credential)
-            out.append(
-                Candidate(
-                    ref,
-                    provider,
-                    transport,
-                    facts,
-                    credential,
-                    ckey,
-                    model_key(ckey, ref.key),
-                    upstream,
-                    last,
-                )
-            )
-        return out
+        if known is not None:
+            return known
+        entry = self.r.model_entry(ref)
+        found = entry.candidates
+        if entry.problem is not None:
+            if entry.cred_error is not None:
+                self.cred_errors.append(entry.cred_error)
+            self._skip(entry.slot, *entry.problem)
+            found = ()
+        else:
+            why = capability.check(self.request, entry.facts)
+            if why is not None:
+                self._skip(entry.slot, capability.CAPABILITY, why)
+                found = ()
+        self._models[ref] = found
+        return found
 
     def _eligible(self, cand: Candidate, pass_no: int) -> bool:
         tried = self.tried.get(cand.model_key)
@@ -226,7 +197,7 @@ class Walk:
             policy = policy_for(err.reason or "")
             if policy.action != "retry" or inline >= self.r.policy.max_retries:
                 break
-            if err.kind == "timeout" and not cand.last_model:
+            if err.kind == "timeout" and cand.ref != self.target.candidates[-1]:
                 break  # a full attempt timeout: another model is the better bet
             delay = self._delay(err, inline)
             if delay is None or not self.budget.fits(delay):
@@ -262,8 +233,7 @@ class Walk:
         self.sent += 1
         try:
             stream = cand.transport.stream(call)
-            reader = collect if whole else open_stream
-            opened = await reader(stream, self.budget.remaining())
+            opened = await (collect(stream) if whole else open_stream(stream))
         except ProviderError as err:
             self._fail(cand, err, ts, started)
             return None, err

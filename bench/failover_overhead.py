@@ -1,0 +1,285 @@
+"""What the failover machinery costs on the happy path: the transport alone vs. the same transport
+through the router, in one run, against the fake upstream.
+
+The fake upstream (``python -m openclaw.testing.fake_upstream --no-record``) runs in its own
+process pinned to one core; this client is pinned to the other. Every row uses the same
+``openai-completions`` transport over one ``AiohttpClient``:
+
+* ``transport`` (the baseline): per request a fresh ``ChatRequest`` and ``UpstreamCall`` with a
+  deadline, ``transport.stream(call)``, and for non-streaming the events folded into a
+  ``ChatResult`` (what ``Router.complete`` returns): what any caller does without a router;
+* ``router``: ``Router.complete`` / ``Router.open`` + ``events()`` with a two-model chain and two
+  keys (credential plan, cooldown lookups, capability check, budget, commit point, Served),
+  state backend on, ledger off;
+* ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
+
+Rounds alternate baseline and router so drift hits both alike; the table shows medians.
+
+    python bench/failover_overhead.py [--seconds 3] [--rounds 5] [--concurrency 32] \
+        [--append docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+KEY = "sk-or-test-bench0000000000000000000000"
+KEY_2 = "sk-or-test-bench1111111111111111111111"
+STREAM_MODEL = "bench/stream"
+CLIENT_CPU, SERVER_CPU = 0, 1
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if (os.cpu_count() or 1) > 1 else []
+
+
+def start_fake(chunks: int, folder: Path) -> tuple[subprocess.Popen[str], str]:
+    pieces = [f"tok{i} " for i in range(chunks)]
+    script = {"default": "ok", "by_model": {STREAM_MODEL: {"kind": "text", "chunks": pieces}}}
+    path = folder / "script.json"
+    path.write_text(json.dumps(script))
+    cmd = [
+        sys.executable,
+        "-m",
+        "openclaw.testing.fake_upstream",
+        "--port",
+        "0",
+        "--no-record",
+        "--script",
+        str(path),
+    ]
+    proc = subprocess.Popen([*_pin(SERVER_CPU), *cmd], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"fake upstream did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].strip()
+
+
+def make_runtime(folder: Path, base_url: str, *, ledger: bool) -> Any:
+    from openclaw.bootstrap import open_runtime
+    from openclaw.runtime import load_snapshot
+
+    home = folder / ("home-ledger" if ledger else "home")
+    (home / ".openclaw").mkdir(parents=True, mode=0o700)
+    config = {
+        "models": {"providers": {"openrouter": {"baseUrl": base_url}}},
+        "agents": {
+            "defaults": {
+                "model": {
+                    "primary": "openrouter/openai/gpt-4o-mini",
+                    "fallbacks": ["openrouter/openai/gpt-4o"],
+                }
+            }
+        },
+    }
+    (home / ".openclaw" / "openclaw.json").write_text(json.dumps(config))
+    os.chmod(home / ".openclaw" / "openclaw.json", 0o600)
+    env = {"HOME": str(home), "OPENCLAW_HOME": str(home), "OPENROUTER_API_KEYS": f"{KEY},{KEY_2}"}
+    paths, snapshot = load_snapshot(env, cwd=home)
+    return open_runtime(paths, snapshot, http="aiohttp", ledger=ledger, source="gateway")
+
+
+async def sustained(
+    worker: Callable[[], Awaitable[object]], seconds: float, concurrency: int
+) -> tuple[float, float]:
+    """(requests/s, client CPU µs per request): CPU time is this process only, so it holds
+    even when other work shares the machine."""
+    for _ in range(concurrency):  # warm up connections
+        await worker()
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def loop() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await worker()
+            count += 1
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    used = time.process_time() - cpu
+    return count / (time.perf_counter() - started), used / max(count, 1) * 1e6
+
+
+def transport_worker(runtime: Any, model: str, stream: bool) -> Callable[[], Awaitable[object]]:
+    """The baseline: what any caller of a transport does per request (a fresh request, a call
+    with a deadline, the events folded into an answer when it wants one), minus the router."""
+    from openclaw.transports.base import Timeouts, UpstreamCall
+    from openclaw.transports.registry import TransportRegistry, upstream_model
+    from openclaw.wire.aggregate import Aggregator
+    from openclaw.wire.types import ChatRequest, Message
+
+    ref = runtime.resolve(model)
+    provider = runtime.provider(ref.provider)
+    transport = TransportRegistry(runtime.http).transport_for(provider.api)
+    credential = runtime.credentials(ref.provider).credentials[0]
+    params = runtime.model_params(ref)
+    upstream = upstream_model(provider, ref)
+
+    async def one() -> int:
+        request = ChatRequest(
+            messages=[Message(role="user", content="Reply with OK")], max_tokens=64, stream=stream
+        )
+        call = UpstreamCall(
+            provider=provider,
+            ref=ref,
+            model=upstream,
+            credential=credential,
+            request=request,
+            stream=stream,
+            timeouts=Timeouts(total=600.0),
+            params=params,
+        )
+        if not stream:
+            agg = Aggregator()
+            async for event in transport.stream(call):
+                agg.add(event)
+            agg.result()
+            return 1
+        n = 0
+        async for _ in transport.stream(call):
+            n += 1
+        return n
+
+    return one
+
+
+def router_worker(runtime: Any, router: Any, model: str, stream: bool) -> Callable[[], Awaitable[object]]:
+    from openclaw.routing.chain import build_target
+    from openclaw.wire.types import ChatRequest, Message
+
+    target = build_target(runtime, model, fallbacks=["openrouter/openai/gpt-4o"])  # a two-model chain
+    assert len(target.candidates) == 2
+
+    async def one() -> int:
+        request = ChatRequest(
+            messages=[Message(role="user", content="Reply with OK")], max_tokens=64, stream=stream
+        )
+        ctx = router.context("gateway")
+        if not stream:
+            await router.complete(request, target, ctx)
+            return 1
+        run = await router.open(request, target, ctx)
+        n = 0
+        async for _ in run.events():
+            n += 1
+        return n
+
+    return one
+
+
+async def measure(
+    base_url: str, folder: Path, args: argparse.Namespace
+) -> dict[str, list[tuple[float, float]]]:
+    from openclaw.bootstrap import make_router
+
+    plain = make_runtime(folder, base_url, ledger=False)
+    logged = make_runtime(folder, base_url, ledger=True)
+    routers = {"router": (plain, make_router(plain)), "router + ledger": (logged, make_router(logged))}
+    results: dict[str, list[tuple[float, float]]] = {}
+    try:
+        await _rounds(routers, plain, results, args)
+    finally:
+        await plain.aclose()
+        await logged.aclose()
+    return results
+
+
+async def _rounds(
+    routers: dict[str, Any], plain: Any, results: dict[str, list[tuple[float, float]]], args: Any
+) -> None:
+    rows = (("plain", "openrouter/openai/gpt-4o-mini", False, args.concurrency),
+            ("stream", f"openrouter/{STREAM_MODEL}", True, args.stream_concurrency))  # fmt: skip
+    for _ in range(args.rounds):
+        for label, model, stream, conc in rows:
+            key = f"{label}|transport"
+            worker = transport_worker(plain, model, stream)
+            results.setdefault(key, []).append(await sustained(worker, args.seconds, conc))
+            for name, (runtime, router) in routers.items():
+                worker = router_worker(runtime, router, model, stream)
+                results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
+
+
+def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace, command: str) -> str:
+    rate = {k: statistics.median(r for r, _ in v) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
+    lines = [
+        f"| path | completions/s | CPU µs/request | vs. transport (CPU) | streamed answers/s ({args.chunks} "
+        "chunks) | CPU µs/answer | vs. transport (CPU) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in ("transport", "router", "router + ledger"):
+        p, s = f"plain|{name}", f"stream|{name}"
+        dp = (cpu[p] / cpu["plain|transport"] - 1) * 100
+        ds = (cpu[s] / cpu["stream|transport"] - 1) * 100
+        plain = f"| {name} | {rate[p]:,.0f} | {cpu[p]:,.0f} | {dp:+.1f} % "
+        lines.append(plain + f"| {rate[s]:,.1f} | {cpu[s]:,.0f} | {ds:+.1f} % |")
+    return "\n".join(
+        [
+            f"### Failover overhead on the happy path ({datetime.date.today().isoformat()})",
+            "",
+            f"Command: `{command}`  ",
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, uvloop; "
+            f"client pinned to CPU {CLIENT_CPU}, fake upstream (`--no-record`, zero latency) "
+            f"pinned to CPU {SERVER_CPU}; {args.rounds} alternating rounds of {args.seconds:g} s "
+            f"per row, medians; non-streaming at concurrency {args.concurrency}, streaming at "
+            f"{args.stream_concurrency}. CPU is the client process's own CPU time per request.",
+            "",
+            *lines,
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--stream-concurrency", type=int, default=8)
+    parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument("--append", type=Path, help="append the result section to this markdown file")
+    args = parser.parse_args()
+    command = "python " + " ".join(sys.argv)
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    try:
+        import uvloop
+
+        runner: Callable[[Any], Any] = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    with tempfile.TemporaryDirectory(prefix="failover-bench-") as tmp:
+        folder = Path(tmp)
+        proc, base_url = start_fake(args.chunks, folder)
+        try:
+            results = runner(measure(base_url, folder, args))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    section = report(results, args, command)
+    print(section)
+    if args.append is not None:
+        with args.append.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""What the router knows about one model of a chain, computed once per router (the config does
+not change under it): the provider, the model's facts, the transport, and one
+:class:`Candidate` per credential in rotation order, with their cooldown keys. A model that
+cannot be used at all (unknown provider, API kind we cannot call, no credential) carries the
+reason instead, and is listed as skipped in every request that names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import CredentialError, OpenClawError
+from ..refs import ModelRef
+from ..transports.base import Credential, Transport
+from .capability import CAPABILITY
+from .classify import FORMAT
+from .cooldown import credential_key, model_key
+from .record import Slot
+
+if TYPE_CHECKING:
+    from ..catalog.resolve import ModelFacts, ResolvedProvider
+    from .router import Router
+
+__all__ = ["Candidate", "ModelEntry", "model_entry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One model with one credential."""
+
+    ref: ModelRef
+    provider: ResolvedProvider
+    transport: Transport
+    facts: ModelFacts | None
+    credential: Credential
+    cred_key: str
+    model_key: str
+    upstream_model: str
+    slot: Slot
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    ref: ModelRef
+    facts: ModelFacts | None = None
+    candidates: tuple[Candidate, ...] = ()
+    problem: tuple[str, str] | None = None  # (reason, message): the model cannot be used at all
+    cred_error: CredentialError | None = None
+
+    @property
+    def slot(self) -> Slot:
+        return Slot(self.ref, self.ref.profile, self.facts)
+
+
+def model_entry(router: Router, ref: ModelRef) -> ModelEntry:
+    provider = router.runtime.provider(ref.provider)
+    if provider is None:
+        return ModelEntry(ref, problem=(FORMAT, f'unknown provider "{ref.provider}"'))
+    facts = router.facts(ref, provider)
+    try:
+        transport = router.transports.transport_for(provider.api)
+        plan = router.runtime.credentials(ref.provider, pinned=ref.profile).credentials
+    except CredentialError as exc:
+        return ModelEntry(ref, facts, problem=("auth", exc.message), cred_error=exc)
+    except OpenClawError as exc:
+        return ModelEntry(ref, facts, problem=(CAPABILITY, exc.message))
+    upstream = router.upstream_model(provider, ref)
+    out = []
+    for credential in plan:
+        ckey = credential_key(provider.id, credential)
+        slot = Slot(ref, credential.label, facts)
+        mkey = model_key(ckey, ref.key)
+        out.append(Candidate(ref, provider, transport, facts, credential, ckey, mkey, upstream, slot))
+    return ModelEntry(ref, facts, tuple(out))
