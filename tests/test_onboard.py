@@ -350,6 +350,7 @@ def test_remote_mode_is_refused_clearly(cli, home: Path) -> None:  # type: ignor
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend stdin is a terminal; hidden prompts read the (test) stdin like visible ones."""
     monkeypatch.setattr("openclaw.cli.onboard_interactive.stdin_is_tty", lambda: True)
+
     def hidden(prompt: str) -> str:
         sys.stderr.write(prompt)  # getpass writes the prompt, then reads without echo
         return sys.stdin.readline().rstrip("\n")
@@ -388,3 +389,14 @@ def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]
     assert "Examples:" in result.stdout
     assert "--openrouter-api-key" in result.stdout
     assert "--moonshot-api-key" in result.stdout
+
+
+def test_ref_mode_does_not_migrate_an_existing_plaintext_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("onboard", *COMMON, "--openrouter-api-key", FAKE_KEY).code == 0
+    env = {"OPENROUTER_API_KEY": FAKE_KEY_2}
+    result = cli(
+        "onboard", *COMMON, "--secret-input-mode", "ref", "--auth-choice", "openrouter-api-key", extra_env=env
+    )
+    assert result.code == 0, result.stderr
+    assert "ref mode does not migrate an existing plaintext key" in result.stderr
+    assert _profiles(home)["openrouter:default"].secret == FAKE_KEY

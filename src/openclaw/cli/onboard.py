@@ -186,6 +186,8 @@ def _run(ctx: click.Context, params: dict[str, Any]) -> None:
         warn(f"Auth profile: {plan.profile.id} ({plan.profile.provider}/{plan.profile.type}){kept}")
     if result.primary:
         warn(f"Default model: {result.primary}")
+    if plan.note:
+        warn(plan.note)
     if opts.as_json:
         summary_json(opts, plan, result, result.write.data.get("gateway") or {})
 

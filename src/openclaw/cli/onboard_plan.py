@@ -63,6 +63,7 @@ class AuthPlan:
     row: ProviderRow | None  # None for "skip"
     profile: AuthProfile | None = None  # what to store (None: nothing to write)
     reused: bool = False  # an existing profile is kept unchanged
+    note: str | None = None  # said on stderr after onboarding
 
     @property
     def profile_id(self) -> str | None:
@@ -207,8 +208,14 @@ def _api_key_plan(
     inline = _inline_key(opts, row)
     if opts.secret_input_mode == "ref":  # noqa: S105
         existing = _existing(snapshot, profile_id, env)
-        if inline is None and existing is not None and existing.secret_ref is not None:
-            return AuthPlan(choice, row, existing, reused=True)
+        if inline is None and existing is not None:
+            note = None
+            if existing.secret_ref is None:
+                note = (
+                    f"Note: {profile_id} keeps its stored key: ref mode does not migrate an existing "
+                    f"plaintext key (`openclaw models auth logout {profile_id}` first to store a reference)."
+                )
+            return AuthPlan(choice, row, existing, reused=True, note=note)
         return AuthPlan(choice, row, _ref_profile(row, profile_id, inline, env))
     key = inline
     if key is None:
