@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -104,9 +105,13 @@ def test_keys_never_contain_the_secret() -> None:
     listed2 = Credential(secret=FAKE_KEY_2, profile_id=None, source="env", env_var="OPENROUTER_API_KEYS")
     config = Credential(secret=FAKE_KEY, profile_id=None, source="config")
     keys = [credential_key("openrouter", c) for c in (profile, env, listed1, listed2, config)]
-    assert keys[:2] == ["openrouter:default", "env:OPENROUTER_API_KEY"]
+    assert keys[0] == "openrouter:default"
+    assert re.fullmatch(r"env:OPENROUTER_API_KEY#[0-9a-f]{6}", keys[1])
     assert keys[2].startswith("env:OPENROUTER_API_KEYS#") and keys[2] != keys[3]
-    assert keys[4] == "config:openrouter"
+    assert keys[4].startswith("config:openrouter#")
+    # a key replaced in the environment is a new key, not one still cooling down
+    replaced = Credential(secret=FAKE_KEY_2, profile_id=None, source="env", env_var="OPENROUTER_API_KEY")
+    assert credential_key("openrouter", replaced) != keys[1]
     assert all(FAKE_KEY not in k and FAKE_KEY_2 not in k for k in keys)
     mk = model_key("openrouter:default", "openrouter/openai/gpt-4o-mini")
     assert profile_of(mk) == ("openrouter:default", "openrouter/openai/gpt-4o-mini")

@@ -18,8 +18,10 @@ import pytest
 from conftest import FAKE_KEY, FAKE_KEY_2
 from openclaw.errors import FailoverError
 from openclaw.routing.chain import build_target
+from openclaw.routing.cooldown import credential_key
 from openclaw.state.base import Cooldown
 from openclaw.testing import FakeUpstream, Reply
+from openclaw.transports.base import Credential
 from openclaw.wire.types import ErrorEvent, Finish, TextDelta
 from test_router_support import FakeClock, chat, make_test_router, open_test_runtime, router_config, sent
 
@@ -56,9 +58,11 @@ def no_sleep(state: Any, clock: FakeClock) -> None:
     assert clock.slept == []
 
 
-def cooled_for(
-    seconds: float, *, scope: str = f"env:OPENROUTER_API_KEY|openrouter/{SONNET}"
-) -> Callable[..., None]:
+def env_key(secret: str = K1, var: str = "OPENROUTER_API_KEY") -> str:
+    return credential_key("openrouter", Credential(secret=secret, profile_id=None, source="env", env_var=var))
+
+
+def cooled_for(seconds: float, *, scope: str = f"{env_key()}|openrouter/{SONNET}") -> Callable[..., None]:
     def check(state: Any, clock: FakeClock) -> None:
         assert clock.slept == []
         found = state.cooldowns([scope], clock.t)
@@ -200,7 +204,7 @@ async def seed(home: Path, up: FakeUpstream, seconds: float, clock: FakeClock) -
     rt = open_rt(home, router_config(up.base_url, f"openrouter/{SONNET}"), OPENROUTER_API_KEY=K1)
     assert rt.state is not None
     for model, extra in ((SONNET, 0.0), (MINI, 1.0)):
-        key = f"env:OPENROUTER_API_KEY|openrouter/{model}"
+        key = f"{env_key()}|openrouter/{model}"
         until = clock.t + seconds + extra
         await rt.state.record_failure(
             Cooldown(key=key, reason="rate_limit", until=until, last_failure_at=clock.t)
@@ -258,3 +262,27 @@ async def test_cooldown_survives_a_restart(home: Path, upstream: FakeUpstream) -
     assert second == "OK"
     assert sent(upstream) == [(MINI, K1)]
     assert reasons == ["rate_limit", None]
+
+
+@pytest.mark.slow
+def test_cooldown_survives_between_two_cli_processes(home: Path, upstream_thread: FakeUpstream) -> None:
+    from conftest import clean_env, run_cli_subprocess
+    from test_router_support import write_config
+
+    write_config(home, {"models": {"providers": {"openrouter": {"baseUrl": upstream_thread.base_url}}}})
+    upstream_thread.on_key(K1, Reply.status(401, "User not found."))
+    env = clean_env(home, OPENROUTER_API_KEYS=f"{K1},{K2}")
+    args = ["infer", "model", "run", "--model", f"openrouter/{SONNET}", "--prompt", "Reply with OK"]
+    first = run_cli_subprocess(args, env)
+    assert (first.code, first.stdout) == (0, "OK\n"), first.stderr
+    assert (
+        "Served by openrouter/anthropic/claude-sonnet-4-5 [env:OPENROUTER_API_KEYS] after 2 attempts"
+        in first.stderr
+    )
+    assert sent(upstream_thread) == [(SONNET, K1), (SONNET, K2)]
+    second = run_cli_subprocess(args, env)  # a new process: K1 is still disabled (auth), not re-tried
+    assert (second.code, second.stdout) == (0, "OK\n"), second.stderr
+    assert sent(upstream_thread) == [(SONNET, K1), (SONNET, K2), (SONNET, K2)]
+    status = run_cli_subprocess(["models", "status"], env)
+    assert "Unavailable auth profiles" in status.stdout
+    assert "disabled (auth)" in status.stdout

@@ -11,10 +11,11 @@ import pytest
 from conftest import FAKE_KEY, FAKE_KEY_2
 from openclaw.errors import CredentialError, FailoverError
 from openclaw.routing.chain import build_target
-from openclaw.routing.cooldown import CooldownSchedule
+from openclaw.routing.cooldown import CooldownSchedule, credential_key
 from openclaw.state.base import Cooldown
 from openclaw.state.local import LocalState
 from openclaw.testing import FakeUpstream, Reply
+from openclaw.transports.base import Credential
 from openclaw.wire.types import (
     ErrorEvent,
     Finish,
@@ -230,7 +231,8 @@ async def test_success_clears_an_expired_record(home: Path, upstream: FakeUpstre
     rt = open_test_runtime(home, router_config(upstream.base_url, SONNET), OPENROUTER_API_KEY=FAKE_KEY)
     state = rt.state
     assert isinstance(state, LocalState)
-    key = f"env:OPENROUTER_API_KEY|{SONNET}"
+    cred = Credential(secret=FAKE_KEY, profile_id=None, source="env", env_var="OPENROUTER_API_KEY")
+    key = f"{credential_key('openrouter', cred)}|{SONNET}"
     now = time.time()
     await state.record_failure(
         Cooldown(key=key, reason="rate_limit", until=now - 1, error_count=2, last_failure_at=now - 40)

@@ -7,8 +7,10 @@ usage``; on failure ``{"ok": false, "error": {"type", "message"}}``).
 Unlike the real OpenClaw, a stream that is cut before it finishes is an error (exit 1), never a
 partial "success"; an empty answer is an error too; an empty prompt exits 2.
 
-``--local`` (default) calls the provider from this process through :func:`run_model_once`;
-``--gateway`` sends the prompt to the running gateway's ``/v1/chat/completions`` instead.
+``--local`` (default) calls the provider from this process through the router, with the one
+model as a strict target (key rotation, capped retries and cooldowns apply; no model fallback);
+``--gateway`` sends the prompt to the running gateway's ``/v1/chat/completions`` instead, through
+:func:`run_model_once` (the gateway does its own failover).
 """
 
 from __future__ import annotations
@@ -330,15 +332,37 @@ def _run(runtime: Runtime, opts: RunOptions, printer: _Printer | None) -> RunOut
 async def _local(
     runtime: Runtime, ref: ModelRef, request: ChatRequest, opts: RunOptions, printer: _Printer | None
 ) -> RunOutcome:
-    from ..transports.http_lean import LeanHttpClient
+    """Through the router with a strict target (this one model, as OpenClaw's infer: no model
+    fallback): key rotation, capped same-model retries, cooldowns and the ledger apply."""
+    from ..bootstrap import make_router, open_runtime
+    from ..routing.types import Target
+    from ..transports.registry import upstream_model
+    from ..wire.aggregate import Aggregator
+    from ..wire.types import ErrorEvent, TextDelta
 
-    http = LeanHttpClient()
+    full = open_runtime(runtime.paths, runtime.config, http="lean", source="cli")
+    router = make_router(full)
+    ctx = router.context("cli", timeout=opts.timeout, thinking=opts.thinking)
+    started = time.perf_counter()
+    agg = Aggregator()
     try:
-        return await run_model_once(
-            runtime, http, ref, request, thinking=opts.thinking, time_limit=opts.timeout, on_text=printer
-        )
+        run = await router.open(request, Target((ref,), label=str(ref), strict=True), ctx)
+        async for event in run.events():
+            if isinstance(event, ErrorEvent):
+                raise event.error  # after the first byte: an explicit error, never a clean finish
+            agg.add(event)
+            if printer is not None and isinstance(event, TextDelta) and event.text:
+                printer(event.text)
     finally:
-        await http.close()
+        await full.aclose()
+    served = run.served
+    if len(served.attempts) > 1:
+        tried = "; ".join(a.summary() for a in served.attempts[:-1])
+        warn(f"Served by {served.ref} [{served.profile}] after {served.attempt_count} attempts ({tried}).")
+    provider = full.provider(served.ref.provider)
+    model = upstream_model(provider, served.ref) if provider is not None else served.ref.model
+    latency = (time.perf_counter() - started) * 1000.0
+    return RunOutcome(agg.result(), served.ref.provider, model, served.profile, latency)
 
 
 def _gateway_target(runtime: Runtime) -> tuple[str, str | None]:

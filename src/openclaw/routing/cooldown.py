@@ -3,10 +3,11 @@
 Keys (the same in every state backend):
 
 * a stored profile: its id, ``openrouter:default``;
-* a key from the environment: ``env:OPENROUTER_API_KEY``; a key from a list variable
-  (``OPENROUTER_API_KEYS``) adds a short fingerprint of the key, ``env:OPENROUTER_API_KEYS#3fa94c``
-  (6 hex digits of its SHA-256: enough to tell keys apart, useless to an attacker);
-* ``models.providers.P.apiKey``: ``config:P``; a local placeholder: ``local:P``;
+* a key from the environment: the variable and a short fingerprint of the key,
+  ``env:OPENROUTER_API_KEY#3fa94c`` (6 hex digits of its SHA-256: enough to tell keys apart,
+  useless to an attacker). Keys of one list variable (``OPENROUTER_API_KEYS``) differ by it, and
+  a key replaced in the environment is a new key, not one still cooling down;
+* ``models.providers.P.apiKey``: ``config:P#<fingerprint>``; a local placeholder: ``local:P``;
 * a model-scoped cooldown (rate limits, overload, a model that keeps timing out): the credential
   key, ``|``, then the model ref: ``openrouter:default|openrouter/openai/gpt-4o-mini``.
 
@@ -41,6 +42,7 @@ from .classify import policy_for
 
 __all__ = [
     "CooldownSchedule",
+    "fingerprint",
     "RecentCooldowns",
     "credential_key",
     "model_key",
@@ -55,12 +57,15 @@ def credential_key(provider: str, credential: Credential) -> str:
     """The state key of one credential (never contains the secret)."""
     if credential.profile_id:
         return credential.profile_id
-    if credential.env_var:
-        base = f"env:{credential.env_var}"
-        if credential.env_var.endswith("_API_KEYS"):
-            return f"{base}#{hashlib.sha256(credential.secret.encode()).hexdigest()[:6]}"
-        return base
-    return f"{credential.source}:{provider}"
+    if credential.source == "local":
+        return f"local:{provider}"
+    base = f"env:{credential.env_var}" if credential.env_var else f"{credential.source}:{provider}"
+    return f"{base}#{fingerprint(credential.secret)}"
+
+
+def fingerprint(secret: str) -> str:
+    """6 hex digits of the key's SHA-256: tells keys apart in state and output, reveals nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:6]
 
 
 def model_key(cred_key: str, ref_key: str) -> str:
