@@ -50,7 +50,7 @@ from lib.procs import (
     tree_rss_bytes,
 )
 from lib.report import render_markdown, splice_section
-from lib.stats import rss_trend
+from lib.stats import foreign_by_cpu, rss_trend
 from lib.summary import summarize
 from lib.targets import (
     SCENARIOS,
@@ -256,7 +256,7 @@ class Runner:
         spec: RequestSpec,
         label: str,
         *,
-        pids: dict[str, int],
+        pids: dict[str, tuple[int, str]],
         connections: int,
         rate: float = 0.0,
     ) -> dict[str, Any]:
@@ -283,24 +283,26 @@ class Runner:
         spec: RequestSpec,
         label: str,
         *,
-        pids: dict[str, int],
+        pids: dict[str, tuple[int, str]],
         connections: int,
         rate: float,
     ) -> dict[str, Any]:
         """One wrk run plus the CPU used meanwhile by the proxy, the upstream, wrk and everything else."""
-        before = {k: tree_cpu_seconds(p) for k, p in pids.items()}
+        before = {k: tree_cpu_seconds(pid) for k, (pid, _) in pids.items()}
         busy_before = cpu_busy_seconds()
         result = self.wrk(
             target, spec, label, duration=self.plan.duration_s, connections=connections, rate=rate
         )
         row = result.to_json()
-        for key, pid in pids.items():
-            row[f"{key}_cpu"] = round((tree_cpu_seconds(pid) - before[key]) / result.duration_s, 3)
-        row["wrk_cpu"] = round(result.wrk_cpu_s / result.duration_s, 3)
+        usage = {k: (tree_cpu_seconds(pid) - before[k]) / result.duration_s for k, (pid, _) in pids.items()}
+        usage["wrk"] = result.wrk_cpu_s / result.duration_s
+        for key, used in usage.items():
+            row[f"{key}_cpu"] = round(used, 3)
         busy = [(b - a) / result.duration_s for a, b in zip(busy_before, cpu_busy_seconds(), strict=True)]
+        placement = {k: cpus for k, (_, cpus) in pids.items()} | {"wrk": self.plan.load_cpus}
         row["cpu_busy"] = [round(b, 3) for b in busy]
-        ours = sum(row[f"{key}_cpu"] for key in pids) + row["wrk_cpu"]
-        row["foreign_cpu"] = round(max(0.0, sum(busy) - ours), 3)
+        row["foreign_by_cpu"] = [round(f, 3) for f in foreign_by_cpu(busy, usage, placement)]
+        row["foreign_cpu"] = round(sum(row["foreign_by_cpu"]), 3)
         self.log(
             f"  {target.name:8s} {label:28s} {result.good_rps:10,.0f} req/s (2xx)  "
             f"non-2xx {result.status_errors:,}  p50 {result.latency_us.get('p50', 0) / 1000:.2f} ms  "
@@ -310,8 +312,9 @@ class Runner:
 
 
 def disturbed(row: dict[str, Any]) -> bool:
-    """Other processes took a real share of the CPUs while one of them was saturated."""
-    return float(row["foreign_cpu"]) > MAX_FOREIGN_CPU and max(row["cpu_busy"]) >= 0.95
+    """Other processes took a real share of a CPU that was saturated (so they took it from us)."""
+    pairs = zip(row["cpu_busy"], row["foreign_by_cpu"], strict=True)
+    return any(busy >= 0.95 and foreign > MAX_FOREIGN_CPU for busy, foreign in pairs)
 
 
 def _scenario(name: str) -> Scenario:
@@ -336,7 +339,9 @@ def sanity(target: Target, scenario: Scenario, spec: RequestSpec) -> tuple[str, 
     return f"failed: {result.summary(120)}", result.summary(600)
 
 
-def run_scenario(runner: Runner, target: Target, scenario: Scenario, pids: dict[str, int]) -> dict[str, Any]:
+def run_scenario(
+    runner: Runner, target: Target, scenario: Scenario, pids: dict[str, tuple[int, str]]
+) -> dict[str, Any]:
     plan = runner.plan
     spec = target.request(scenario)
     if spec is None:
@@ -396,7 +401,10 @@ def _measure_started(
     server = managed if managed is not None else upstream
     result["listening_on"] = check_loopback_only(target.name, target.ctx.port)
     result["versions"] = target.versions()
-    pids = {"upstream": upstream.pid} if managed is None else {"proxy": managed.pid, "upstream": upstream.pid}
+    if managed is None:
+        pids = {"upstream": (upstream.pid, plan.proxy_cpus)}
+    else:
+        pids = {"proxy": (managed.pid, plan.proxy_cpus), "upstream": (upstream.pid, plan.load_cpus)}
     runner.log(f"== {target.name}: ready in {result['startup_s']} s on {result['listening_on']}")
     result["scenarios"] = {
         name: run_scenario(runner, target, _scenario(name), pids) for name in plan.scenarios

@@ -18,7 +18,7 @@ from lib.baselines import proxy_extra_requirements
 from lib.lua import RequestSpec, lua_quote, render_script
 from lib.procs import cpu_busy_seconds, listening_hosts
 from lib.report import BEGIN, END, fmt_ratio, render_markdown, splice_section
-from lib.stats import linear_slope, ratio, rss_trend, share
+from lib.stats import foreign_by_cpu, linear_slope, parse_cpus, ratio, rss_trend, share
 from lib.summary import summarize
 from lib.wrk import parse_wrk_output, wrk_command
 
@@ -248,3 +248,12 @@ def test_cpu_busy_seconds_parses_per_cpu_lines() -> None:
     busy = cpu_busy_seconds(stat)
     assert len(busy) == 2
     assert busy[0] > 0 and busy[1] == 0
+
+
+def test_foreign_load_is_attributed_per_pinned_cpu() -> None:
+    assert parse_cpus("0") == [0] and parse_cpus("0-2,5") == [0, 1, 2, 5]
+    busy = [0.9, 1.0]
+    usage = {"proxy": 0.8, "upstream": 0.3, "wrk": 0.4}
+    placement = {"proxy": "1", "upstream": "0", "wrk": "0"}
+    assert foreign_by_cpu(busy, usage, placement) == pytest.approx([0.2, 0.2])
+    assert foreign_by_cpu([0.5, 0.5], {"x": 1.0}, {"x": "0-1"}) == pytest.approx([0.0, 0.0])

@@ -6,7 +6,16 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["RssTrend", "linear_slope", "median", "ratio", "rss_trend", "share"]
+__all__ = [
+    "RssTrend",
+    "foreign_by_cpu",
+    "linear_slope",
+    "median",
+    "parse_cpus",
+    "ratio",
+    "rss_trend",
+    "share",
+]
 
 
 def median(values: Sequence[float]) -> float:
@@ -21,6 +30,25 @@ def share(rps: float, direct_rps: float) -> float:
 def ratio(ours: float, theirs: float) -> float | None:
     """``ours / theirs``; None when ``theirs`` is 0 (the report prints "∞" or "n/a")."""
     return ours / theirs if theirs > 0 else None
+
+
+def parse_cpus(spec: str) -> list[int]:
+    """CPU numbers of a taskset list such as ``"0"``, ``"0,2"`` or ``"0-3"``."""
+    out: list[int] = []
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        out += range(int(first), int(last or first) + 1)
+    return out
+
+
+def foreign_by_cpu(busy: Sequence[float], usage: dict[str, float], placement: dict[str, str]) -> list[float]:
+    """Per CPU, the busy fraction not explained by our processes (each pinned per ``placement``)."""
+    ours = [0.0] * len(busy)
+    for key, used in usage.items():
+        cpus = [c for c in parse_cpus(placement[key]) if c < len(ours)]
+        for cpu in cpus:
+            ours[cpu] += used / len(cpus)
+    return [max(0.0, b - o) for b, o in zip(busy, ours, strict=True)]
 
 
 def linear_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
