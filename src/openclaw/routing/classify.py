@@ -1,11 +1,12 @@
 """One failure classifier: a :class:`~openclaw.errors.ProviderError` in, a *reason* out.
 
-The order of evidence is fixed: the HTTP **status** decides first; inside a status, the
-provider's typed error **code** (OpenRouter ``error_type``, Anthropic ``error.type``) and then its
-**message** may refine the class (a 401 whose text says "insufficient credits" is billing, a 403
-that names moderation is a content filter). Only when there is no status (a reset, a timeout, an
-error chunk inside a 200 stream) do codes and messages decide alone, and the transport-level
-``kind`` is the last word.
+The order of evidence is fixed. A failure with no answer to read (``cancelled``, ``connect``,
+``timeout``, ``reset``, ``cut``) is classed by its transport ``kind`` alone. Otherwise the HTTP
+**status** decides first (for an error chunk inside a 200 stream, a numeric ``error.code`` stands
+in for it); inside a status, the provider's typed error **code** (OpenRouter ``error_type``,
+Anthropic ``error.type``) and then its **message** may refine the class (a 401 whose text says
+"insufficient credits" is billing, a 403 that names moderation is a content filter). With no
+status at all, codes and then messages decide, and the ``kind`` is the last word.
 
 Reasons (OpenClaw's probe/attempt vocabulary, plus ``content_filter``, ``context_overflow``,
 ``cancelled``) and what the router does with each (see :data:`POLICIES`):

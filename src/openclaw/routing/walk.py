@@ -161,9 +161,11 @@ class Walk:
 
     def _eligible(self, cand: Candidate, pass_no: int) -> bool:
         tried = self.tried.get(cand.model_key)
-        if tried is not None:
-            return tried.ready_at is not None and tried.ready_at <= self.r.clock.monotonic()
         state = self.r.runtime.state
+        if tried is not None:  # failed here before: its own wait, unless the key is now disabled
+            if tried.ready_at is None or tried.ready_at > self.r.clock.monotonic():
+                return False
+            return not (state and state.cooldowns((cand.cred_key,), self.r.clock.now()))
         active = state.cooldowns((cand.cred_key, cand.model_key), self.r.clock.now()) if state else {}
         if active:
             cooldown = max(active.values(), key=lambda c: c.until)
