@@ -42,9 +42,9 @@ from .classify import policy_for
 
 __all__ = [
     "CooldownSchedule",
-    "fingerprint",
     "RecentCooldowns",
     "credential_key",
+    "fingerprint",
     "model_key",
     "profile_of",
 ]

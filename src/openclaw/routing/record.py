@@ -2,9 +2,10 @@
 a :class:`~openclaw.usage.base.UsageRecord` for the ledger (field lesson 15: no silent, costly
 failover). Messages are redacted before they are stored anywhere.
 
-Costs: a successful attempt is priced by :func:`openclaw.usage.pricing.price_usage` (the
-provider's reported cost first, else catalog or config prices); a failed one costs nothing unless
-the provider reported a cost for it (:func:`openclaw.usage.pricing.attempt_cost`).
+Costs: a successful attempt carries the usage the run priced with
+:func:`openclaw.usage.pricing.price_usage` (the provider's reported cost first, else catalog or
+config prices); a failed one costs nothing unless the provider reported a cost for it
+(:func:`openclaw.usage.pricing.attempt_cost`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..errors import Attempt, ProviderError
 from ..redact import Redactor
 from ..refs import ModelRef
 from ..usage.base import Ledger, UsageRecord
-from ..usage.pricing import attempt_cost, price_usage
+from ..usage.pricing import attempt_cost
 from ..wire.types import Usage
 from .types import RequestContext
 
@@ -112,12 +113,10 @@ class Recorder:
         ttft_ms: float | None,
         usage: Usage | None,
         served_model: str | None,
-    ) -> Usage | None:
-        """The ledger row of the answer that was delivered; returns the priced usage."""
-        priced = price_usage(usage, slot.facts) if usage is not None else None
+    ) -> None:
+        """The ledger row of the answer that was delivered (``usage`` already priced)."""
         if self.ledger is not None:
-            self._write(slot, "ok", ts, latency_ms, ttft_ms=ttft_ms, usage=priced, served=served_model)
-        return priced
+            self._write(slot, "ok", ts, latency_ms, ttft_ms=ttft_ms, usage=usage, served=served_model)
 
     def broken(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
         """A committed answer failed after its first byte: replace its ``ok`` attempt."""

@@ -67,7 +67,7 @@ class Router:
         self.schedule = CooldownSchedule.from_config(auth.cooldowns if auth else None)
         self._facts: dict[str, ModelFacts | None] = {}
         self._entries: dict[ModelRef, ModelEntry] = {}
-        self._params: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
         self._timeouts: dict[str, Timeouts] = {}
         self._id_prefix = f"req-{os.urandom(4).hex()}-"
@@ -155,7 +155,7 @@ class Router:
         return entry
 
     def params(self, ref: ModelRef, agent_id: str) -> Mapping[str, Any]:
-        key = (ref.key, agent_id)
+        key = (ref, agent_id)
         params = self._params.get(key)
         if params is None:
             params = self._params[key] = self.runtime.model_params(ref, agent_id)

@@ -95,7 +95,7 @@ class Walk:
         self.noted: set[str] = set()
         self.cred_errors: list[CredentialError] = []
         self.sent = 0
-        self._models: dict[ModelRef, tuple[Candidate, ...]] = {}
+        self._models: dict[int, tuple[Candidate, ...]] = {}  # by position in the chain
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
 
     # -- the walk ----------------------------------------------------------------------------
@@ -116,9 +116,9 @@ class Walk:
         raise self._failure()
 
     async def _pass(self, pass_no: int, whole: bool) -> tuple[Opened, Candidate] | None:
-        for ref in self.target.candidates:
+        for index, ref in enumerate(self.target.candidates):
             rotations = 0
-            for cand in self._candidates(ref):
+            for cand in self._candidates(index, ref):
                 if self.budget.expired():
                     return None
                 if not self._eligible(cand, pass_no):
@@ -139,9 +139,9 @@ class Walk:
 
     # -- candidates --------------------------------------------------------------------------
 
-    def _candidates(self, ref: ModelRef) -> tuple[Candidate, ...]:
+    def _candidates(self, index: int, ref: ModelRef) -> tuple[Candidate, ...]:
         """The model's candidates, or none (listed once as skipped) when it cannot serve."""
-        known = self._models.get(ref)
+        known = self._models.get(index)
         if known is not None:
             return known
         entry = self.r.model_entry(ref)
@@ -156,7 +156,7 @@ class Walk:
             if why is not None:
                 self._skip(entry.slot, capability.CAPABILITY, why)
                 found = ()
-        self._models[ref] = found
+        self._models[index] = found
         return found
 
     def _eligible(self, cand: Candidate, pass_no: int) -> bool:
