@@ -111,7 +111,7 @@ ROWS = [
     Row("400 bad request: no retry, no failover", primary(Reply.status(400, "messages: invalid role")),
         [(SONNET, K1)], f"rejected by openrouter/{SONNET}: 400 messages: invalid role (format)",
         ["format"], check=nothing_cooled),
-    Row("404 model not found: next model, no cooldown", primary(Reply.status(404, "No endpoints found for x.")),
+    Row("404 model not found: next model, no cooldown", primary(Reply.status(404, "No endpoints found.")),
         [(SONNET, K1), (MINI, K1)], "OK", ["model_not_found", None], check=nothing_cooled),
     Row("context too long for the model: next model, no cooldown",
         primary(Reply.status(400, "This model's maximum context length is 8192 tokens")),
