@@ -164,3 +164,22 @@ def test_agent_as_a_process_end_to_end(home: Path, upstream_thread: FakeUpstream
     out = json.loads(result.stdout)
     assert out["payloads"] == [{"text": "OK", "mediaUrl": None}]
     assert os.stat(out["meta"]["agentMeta"]["sessionFile"]).st_mode & 0o777 == 0o600
+
+
+def test_ctrl_c_records_a_cancelled_turn(home: Path, upstream_thread: FakeUpstream) -> None:
+    write_config(home, upstream_thread)
+    upstream_thread.queue(Reply.hang())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openclaw", "agent", "--local", "--message", "wait"],
+        env=agent_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert upstream_thread.wait_for_sync(lambda up: len(up.chat_requests) == 1, within=30)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Aborted." in err
+    failed = transcript(home, index(home)["agent:main:main"]["sessionId"])[-1]
+    assert failed["type"] == "turn_failed" and failed["error"]["reason"] == "cancelled"
+    assert index(home)["agent:main:main"]["lastTurn"] == "failed"
