@@ -254,8 +254,14 @@ def _refused(err: ProviderError, tap: _Tap, endpoint: GatewayEndpoint) -> TurnFa
             reason="auth",
             status=err.status,
         )
+    message = err.message
+    if err.status is None:
+        message = (
+            f"The gateway at {endpoint.base_url} failed before answering ({err.kind}: {err.message}). "
+            "The turn was not repeated locally: the gateway may already have called a provider."
+        )
     return TurnFailed(
-        err.message,
+        message,
         transport="gateway",
         reason=reason or err.reason or err.kind,
         status=err.status,
