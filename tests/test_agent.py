@@ -359,3 +359,12 @@ def test_no_key_is_written_or_printed(agent, home: Path, upstream_thread) -> Non
     first_user = lines[1]["message"]["content"]
     assert first_user.startswith("my key is sk-or") and "[redacted]" in first_user
     assert lines[2]["attempts"][0]["error"] == "Slow down, key sk-or…[redacted]"
+
+
+def test_a_runtime_that_cannot_open_is_a_recorded_failure(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, upstream_thread, state={"kind": "redis"})
+    result = agent("--local", "--message", "hi")
+    assert result.code == 1 and 'state.kind is "redis" but state.url is not set' in result.stderr
+    assert upstream_thread.chat_requests == []
+    failed = transcript(home, index(home)["agent:main:main"]["sessionId"])[-1]
+    assert failed["type"] == "turn_failed" and failed["error"]["reason"] == "error"

@@ -107,7 +107,7 @@ def test_without_local_a_running_gateway_serves_the_turn(home: Path, upstream_th
     upstream_thread.queue(Reply.text("via gateway"), Reply.text("second"))
     first = run_cli(["agent", "--message", "hello"], env)
     assert (first.code, first.stdout, first.stderr) == (0, "via gateway\n", "")
-    second = run_cli(["agent", "--message", "more", "--json"], env)
+    second = run_cli(["agent", "--message", "more", "--thinking", "low", "--json"], env)
     assert second.code == 0, second.stderr
     out = json.loads(second.stdout)
     meta = out["meta"]["agentMeta"]
@@ -121,6 +121,7 @@ def test_without_local_a_running_gateway_serves_the_turn(home: Path, upstream_th
     )
     first_req, second_req = upstream_thread.chat_requests
     assert first_req.headers["authorization"] == f"Bearer {FAKE_KEY}"  # the gateway's key, not a token
+    assert "reasoning" not in first_req.json and second_req.json["reasoning"] == {"effort": "low"}
     assert [(m["role"], m["content"]) for m in second_req.json["messages"]] == [
         ("user", "hello"),
         ("assistant", "via gateway"),

@@ -200,13 +200,24 @@ def _timed_out(plan: Plan, progress: Progress) -> TurnFailed:
 
 
 async def _run(plan: Plan, progress: Progress) -> TurnResult:
-    if plan.timeout is None:
-        return await _turn(plan, progress)
+    """The turn within its time limit; every failure is a :class:`TurnFailed`."""
     try:
+        if plan.timeout is None:
+            return await _turn(plan, progress)
         async with asyncio.timeout(plan.timeout + _GRACE):
             return await _turn(plan, progress)
     except TimeoutError:
         raise _timed_out(plan, progress) from None
+    except TurnFailed:
+        raise
+    except OpenClawError as exc:  # config or state that only the full runtime reads
+        commit = progress.commit
+        raise TurnFailed(
+            exc.message,
+            transport=commit.transport if commit is not None else ("local" if plan.opts.local else "gateway"),
+            reason="error",
+            partial=progress.partial,
+        ) from None
 
 
 # ------------------------------------------------------------------------------ recording

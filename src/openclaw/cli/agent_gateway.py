@@ -200,7 +200,10 @@ class GatewayTurn:
     time_limit: float
 
 
-def _request_for(turn: GatewayTurn, request: ChatRequest) -> tuple[str, dict[str, str]]:
+def _request_for(turn: GatewayTurn, request: ChatRequest) -> tuple[str, dict[str, str], ChatRequest]:
+    """The model name, the headers, and the request (a copy carrying ``--thinking``)."""
+    import msgspec
+
     from ..wire.types import ReasoningConfig
     from .model_io import gateway_effort
 
@@ -208,8 +211,9 @@ def _request_for(turn: GatewayTurn, request: ChatRequest) -> tuple[str, dict[str
     if turn.model_ref:
         headers["x-openclaw-model"] = turn.model_ref
     if turn.thinking is not None:
-        request.reasoning = ReasoningConfig(effort=gateway_effort(turn.thinking))
-    return f"openclaw/{turn.agent_id}", headers
+        effort = ReasoningConfig(effort=gateway_effort(turn.thinking))
+        request = msgspec.structs.replace(request, reasoning=effort)
+    return f"openclaw/{turn.agent_id}", headers, request
 
 
 async def _stream(
@@ -222,7 +226,7 @@ async def _stream(
     from ..wire.aggregate import Aggregator
     from ..wire.types import TextDelta
 
-    name, headers = _request_for(turn, request)
+    name, headers, request = _request_for(turn, request)
     provider = ResolvedProvider(
         id="gateway", api="openai-completions", base_url=endpoint.base_url, headers=headers
     )
