@@ -275,6 +275,8 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     section = report(results, args, command)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    section += f"Load average when the run ended (1, 5, 15 min): {load}.\n"
     print(section)
     if args.append is not None:
         with args.append.open("a", encoding="utf-8") as fh:
