@@ -28,6 +28,7 @@ import click
 
 from ..errors import InputError, OpenClawError, ProviderError
 from .context import CliContext, emit_json, warn
+from .model_io import THINKING_LEVELS, TextPrinter, gateway_effort, gateway_target
 
 if TYPE_CHECKING:
     from ..catalog.resolve import ResolvedProvider
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["infer", "run_model_once"]
 
-THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra")
 DEFAULT_MAX_TOKENS = 8192
 
 
@@ -182,25 +182,6 @@ def _envelope(outcome: RunOutcome, transport: str, files: tuple[Path, ...]) -> d
     return out
 
 
-class _Printer:
-    """Writes text deltas to stdout as they arrive; remembers whether a newline is owed."""
-
-    def __init__(self) -> None:
-        self.wrote = False
-        self.last = ""
-
-    def __call__(self, text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        self.wrote = True
-        self.last = text[-1:]
-
-    def finish(self) -> None:
-        if self.wrote and self.last != "\n":
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-
-
 def _failure(message: str, error: OpenClawError, as_json: bool) -> None:
     kind = "input_error" if isinstance(error, InputError) else "cli_error"
     if isinstance(error, ProviderError):
@@ -274,7 +255,7 @@ def run(ctx: CliContext, /, **options: Any) -> None:
     except OpenClawError as exc:
         _failure(exc.message, exc, opts.as_json)
         return
-    printer = None if opts.as_json else _Printer()
+    printer = None if opts.as_json else TextPrinter()
     try:
         outcome = _run(runtime, opts, printer)
     except OpenClawError as exc:
@@ -308,7 +289,7 @@ def _describe(exc: OpenClawError, model_ref: str | None) -> str:
     return f"No text output returned for {where}: {exc.describe()}"
 
 
-def _run(runtime: Runtime, opts: RunOptions, printer: _Printer | None) -> RunOutcome:
+def _run(runtime: Runtime, opts: RunOptions, printer: TextPrinter | None) -> RunOutcome:
     import asyncio
 
     from ..runtime import DEFAULT_PRIMARY
@@ -330,7 +311,7 @@ def _run(runtime: Runtime, opts: RunOptions, printer: _Printer | None) -> RunOut
 
 
 async def _local(
-    runtime: Runtime, ref: ModelRef, request: ChatRequest, opts: RunOptions, printer: _Printer | None
+    runtime: Runtime, ref: ModelRef, request: ChatRequest, opts: RunOptions, printer: TextPrinter | None
 ) -> RunOutcome:
     """Through the router with a strict target (this one model, as OpenClaw's infer: no model
     fallback): key rotation, capped same-model retries, cooldowns and the ledger apply."""
@@ -365,18 +346,8 @@ async def _local(
     return RunOutcome(agg.result(), served.ref.provider, model, served.profile, latency)
 
 
-def _gateway_target(runtime: Runtime) -> tuple[str, str | None]:
-    """(base URL, shared secret) of the configured local gateway."""
-    from ..gateway.settings import GatewaySettings, is_loopback_host
-
-    settings = GatewaySettings.build(runtime.typed.gateway, runtime.env)
-    wildcard = settings.host in ("0.0.0.0", "::")  # noqa: S104 - we connect, we do not bind
-    host = "127.0.0.1" if wildcard or is_loopback_host(settings.host) else settings.host
-    return f"http://{host}:{settings.port}/v1", settings.secret
-
-
 async def _via_gateway(
-    runtime: Runtime, request: ChatRequest, opts: RunOptions, printer: _Printer | None
+    runtime: Runtime, request: ChatRequest, opts: RunOptions, printer: TextPrinter | None
 ) -> RunOutcome:
     """The gateway is an OpenAI-compatible upstream: same transport, a provider pointing at it."""
     from ..catalog.resolve import ResolvedProvider
@@ -385,10 +356,9 @@ async def _via_gateway(
     from ..transports.http_lean import LeanHttpClient
     from ..wire.types import ReasoningConfig
 
-    base_url, secret = _gateway_target(runtime)
+    base_url, secret = gateway_target(runtime)
     if opts.thinking is not None:
-        effort = {"off": "none", "adaptive": "medium", "ultra": "max"}.get(opts.thinking, opts.thinking)
-        request.reasoning = ReasoningConfig(effort=effort)
+        request.reasoning = ReasoningConfig(effort=gateway_effort(opts.thinking))
     name = opts.model_ref or "openclaw"
     gateway = ResolvedProvider(id="gateway", api="openai-completions", base_url=base_url)
     credential = Credential(secret=secret or "none", profile_id=None, source="config")
