@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..errors import OpenClawError
 from ..fsutil import write_atomic
 from .settings import GatewaySettings
 
@@ -214,6 +215,8 @@ def _fork_worker(options: ServeOptions, index: int) -> int:
             for sig in _STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
             code = _run_loop(options, worker=index, reuse_port=True)
+        except OpenClawError as exc:  # e.g. Redis (state.url) unreachable: say why, not just "exited"
+            sys.stderr.write(f"[gateway] worker {index}: Error: {exc.message}\n")
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
