@@ -491,7 +491,7 @@ class RedisState:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return text.splitlines()[0].rstrip(".")
 
 
 def open_redis_state(url: str, prefix: str = "openclaw:", **options: Any) -> RedisState:
