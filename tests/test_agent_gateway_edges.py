@@ -98,7 +98,9 @@ def test_a_gateway_that_drops_the_request_is_not_repeated_locally(
     assert result.code == 1 and "running the turn locally" not in result.stderr
     assert f"The gateway at http://127.0.0.1:{gw.port}/v1 failed before answering (reset:" in result.stderr
     assert gw.seen[1].startswith(b"POST /v1/chat/completions ")
-    assert f"authorization: Bearer {TOKEN}".lower() in gw.seen[1].decode().lower()
+    head = gw.seen[1].decode().lower()
+    assert f"authorization: bearer {TOKEN}".lower() in head
+    assert "x-openclaw-session-key: agent:main:main" in head and "x-openclaw-timeout: 600" in head
     assert upstream_thread.chat_requests == []
     failed = transcript(home, index(home)["agent:main:main"]["sessionId"])[-1]
     assert failed["type"] == "turn_failed" and failed["transport"] == "gateway"

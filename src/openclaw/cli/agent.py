@@ -173,7 +173,7 @@ async def _turn(plan: Plan, progress: Progress) -> TurnResult:
                 model_ref=plan.opts.model_ref,
                 session_key=plan.handle.key,
                 thinking=plan.opts.thinking,
-                time_limit=plan.timeout or DEFAULT_TIMEOUT,
+                timeout=plan.timeout,
             )
             try:
                 return await gateway_turn(
@@ -191,7 +191,7 @@ def _timed_out(plan: Plan, progress: Progress) -> TurnFailed:
     commit = progress.commit
     return TurnFailed(
         f"The turn did not finish within {plan.timeout:g} s (--timeout).",
-        transport=commit.transport if commit is not None else ("local" if plan.opts.local else "gateway"),
+        transport=progress.transport,
         reason="timeout",
         attempts=commit.attempts if commit is not None else None,
         attempt_count=commit.attempt_count if commit is not None else 0,
@@ -211,10 +211,9 @@ async def _run(plan: Plan, progress: Progress) -> TurnResult:
     except TurnFailed:
         raise
     except OpenClawError as exc:  # config or state that only the full runtime reads
-        commit = progress.commit
         raise TurnFailed(
             exc.message,
-            transport=commit.transport if commit is not None else ("local" if plan.opts.local else "gateway"),
+            transport=progress.transport,
             reason="error",
             partial=progress.partial,
         ) from None
@@ -284,9 +283,11 @@ def _execute(plan: Plan) -> None:
         return
     except (KeyboardInterrupt, asyncio.CancelledError):
         cancelled = TurnFailed(
-            "The turn was interrupted.", transport="local" if opts.local else "gateway", reason="cancelled"
+            "The turn was interrupted.",
+            transport=progress.transport,
+            reason="cancelled",
+            partial=progress.partial,
         )
-        cancelled.partial = progress.partial
         _record_failure(plan, cancelled, elapsed_ms(started))
         raise
     if printer is not None:

@@ -197,7 +197,7 @@ class GatewayTurn:
     model_ref: str | None
     session_key: str
     thinking: str | None
-    time_limit: float
+    timeout: float | None  # the turn's limit, passed on as x-openclaw-timeout (None: the gateway's)
 
 
 def _request_for(turn: GatewayTurn, request: ChatRequest) -> tuple[str, dict[str, str], ChatRequest]:
@@ -210,6 +210,8 @@ def _request_for(turn: GatewayTurn, request: ChatRequest) -> tuple[str, dict[str
     headers = {"x-openclaw-session-key": turn.session_key}
     if turn.model_ref:
         headers["x-openclaw-model"] = turn.model_ref
+    if turn.timeout is not None:
+        headers["x-openclaw-timeout"] = f"{turn.timeout:g}"
     if turn.thinking is not None:
         effort = ReasoningConfig(effort=gateway_effort(turn.thinking))
         request = msgspec.structs.replace(request, reasoning=effort)
@@ -230,7 +232,7 @@ async def _stream(
     provider = ResolvedProvider(
         id="gateway", api="openai-completions", base_url=endpoint.base_url, headers=headers
     )
-    limit = turn.time_limit
+    limit = turn.timeout if turn.timeout is not None else 600.0
     call = UpstreamCall(
         provider=provider,
         ref=ModelRef("gateway", name),
@@ -283,6 +285,7 @@ async def gateway_turn(
     request: ChatRequest,
     progress: Progress,
 ) -> TurnResult:
+    progress.transport = "gateway"
     tap = _Tap(http, lambda headers: progress.committed(_commit(headers)))
     try:
         result = await _stream(tap, endpoint, turn, request, progress)
@@ -290,6 +293,7 @@ async def gateway_turn(
         if progress.commit is not None:
             raise failed_after_commit(err, progress, "gateway") from None
         if err.kind == "connect":
+            progress.transport = "local"
             raise GatewayUnreachable(err.message) from None
         raise _refused(err, tap, endpoint) from None
     check_answer(result.text, result.finish_reason, progress, "gateway")

@@ -50,6 +50,7 @@ class Progress:
     on_commit: Callable[[Commit], None] | None = None
     pieces: list[str] = field(default_factory=list)
     commit: Commit | None = None
+    transport: str = "local"  # where the turn is being run: local | gateway
 
     def text(self, piece: str) -> None:
         self.pieces.append(piece)
