@@ -224,6 +224,8 @@ async def test_key_scheme_expiry_and_event(redis_prefix: str) -> None:
                  error_count=1, last_failure_at=now, model="a/b")
     )  # fmt: skip
     stored = client.hgetall(f"{redis_prefix}cooldown:openrouter:default|openrouter/a/b")
+    seq = int(client.get(f"{redis_prefix}cooldown-seq"))  # type: ignore[arg-type]
+    assert seq > now * 1e6  # numbered from Redis's clock (microseconds), so a restart never goes back
     assert {k.decode(): v.decode() for k, v in stored.items()} == {
         "key": "openrouter:default|openrouter/a/b",
         "reason": "rate_limit",
@@ -232,7 +234,7 @@ async def test_key_scheme_expiry_and_event(redis_prefix: str) -> None:
         "disabled": "0",
         "last_failure_at": repr(now),
         "model": "a/b",
-        "seq": "1",
+        "seq": str(seq),
     }
     expire_ms = client.pexpiretime(f"{redis_prefix}cooldown:openrouter:default|openrouter/a/b")
     assert abs(expire_ms / 1000 - (now + 24 * HOUR)) < 1
@@ -244,7 +246,7 @@ async def test_key_scheme_expiry_and_event(redis_prefix: str) -> None:
             break
     assert message is not None
     event = orjson.loads(message["data"])
-    assert (event["op"], event["seq"], event["rec"]["until"]) == ("set", 1, repr(until_at))
+    assert (event["op"], event["seq"], event["rec"]["until"]) == ("set", str(seq), repr(until_at))
     fresh = RedisState(REDIS_URL, prefix=redis_prefix)
     found = fresh.cooldowns([event["rec"]["key"]], now)
     assert found["openrouter:default|openrouter/a/b"].until == until_at  # exact, as Python wrote it
@@ -308,6 +310,23 @@ async def test_a_missed_event_heals_at_the_next_resync(redis_prefix: str) -> Non
     client.delete(keys.hash("lost"))  # a deletion nobody announces
     assert await until(lambda: a.recent(["lost"], T0) == {})
     await a.close()
+    client.close()
+
+
+async def test_a_redis_that_lost_everything_is_followed(redis_prefix: str) -> None:
+    """Redis restarted without persistence (or was flushed): the instances forget together, and
+    new writes (numbered above the old ones) are seen."""
+    client = require_redis()
+    a = RedisState(REDIS_URL, prefix=redis_prefix, resync_interval=0.2)
+    b = RedisState(REDIS_URL, prefix=redis_prefix, resync_interval=3600)
+    await b.record_failure(fail("old"))
+    assert await until(lambda: "old" in a.cooldowns(["old"], T0))
+    client.delete(*stored_keys(client, redis_prefix))  # everything under the prefix, counter too
+    assert await until(lambda: a.all_records(T0) == [])
+    await b.record_failure(fail("new"))
+    assert await until(lambda: "new" in a.cooldowns(["new"], T0))
+    for state in (a, b):
+        await state.close()
     client.close()
 
 

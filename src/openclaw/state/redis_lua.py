@@ -5,20 +5,23 @@ Keys (``P`` is ``state.prefix``, ``openclaw:`` by default)::
     P cooldown:<key>   hash: key, reason, until, error_count, disabled, last_failure_at, model?, seq
                        expires at max(until, last_failure_at + retention)
     P cooldowns        sorted set: cooldown key -> expiry (ms); what a resync or a wipe reads
-    P cooldown-seq     counter: every write takes the next number (orders writes and events)
+    P cooldown-seq     counter: every write takes the next number (orders writes and events);
+                       created at Redis's clock in microseconds, so a Redis that restarted empty
+                       (or was flushed) still numbers its writes above everything seen before
     P hits:<bucket>    sorted set of event times for hit() (at most limit + 1 members)
     P events           pub/sub channel: one JSON message per write
 
 Every write is one script, so the merge (never shorten a cooldown, escalate counts), the
 sequence number, the expiry, the index and the event happen atomically. Numbers that came from
 Python are stored as the strings Python wrote (``repr`` of a float round-trips); the scripts
-compare them with ``tonumber`` but never re-format them, so nothing loses precision.
+compare them with ``tonumber`` but never re-format them, and sequence numbers travel as decimal
+strings, so nothing loses precision.
 
 Events (JSON)::
 
-    {"op": "set", "seq": N, "rec": {<the hash's fields, as strings>}}
-    {"op": "del", "seq": N, "keys": [...]}
-    {"op": "wipe", "seq": N}
+    {"op": "set", "seq": "N", "rec": {<the hash's fields, as strings>}}
+    {"op": "del", "seq": "N", "keys": [...]}
+    {"op": "wipe", "seq": "N"}
 """
 
 from __future__ import annotations
@@ -40,11 +43,26 @@ __all__ = [
     "decode_event",
     "decode_record",
     "failure_args",
+    "pairs",
 ]
+
+# Shared by the scripts that read or take a sequence number (as a decimal string).
+_SEQ = """
+local function seq_now(key)  -- the counter, or (none yet) Redis's clock in microseconds
+  local seq = redis.call('GET', key)
+  if seq then return seq end
+  local t = redis.call('TIME')
+  return string.format('%d', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+end
+local function seq_next(key)
+  if not redis.call('GET', key) then redis.call('SET', key, seq_now(key)) end
+  return string.format('%d', redis.call('INCR', key))
+end
+"""
 
 # KEYS: hash, index, seq.  ARGV: key, reason, until, error_count, disabled, last_failure_at,
 # model ('' for none), retention (s), channel.  Returns the stored hash (flat list).
-FAIL = """
+_FAIL = """
 local h, idx = KEYS[1], KEYS[2]
 local n_until, n_count, n_lfa = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local retention = tonumber(ARGV[8])
@@ -67,7 +85,7 @@ else
              'disabled', ARGV[5], 'last_failure_at', lfa)
   if ARGV[7] ~= '' then redis.call('HSET', h, 'model', ARGV[7]) end
 end
-local seq = redis.call('INCR', KEYS[3])
+local seq = seq_next(KEYS[3])
 redis.call('HSET', h, 'seq', seq)
 local f = redis.call('HMGET', h, 'until', 'last_failure_at')
 local expire = string.format('%d', math.ceil(math.max(tonumber(f[1]), tonumber(f[2]) + retention) * 1000))
@@ -83,19 +101,19 @@ return flat
 # A success: delete the record unless a failure newer than the success is stored.
 # KEYS: hash, index, seq.  ARGV: key, now, channel.
 # Returns {0, seq} (nothing stored), {1, flat} (a newer failure: kept), {2, seq} (deleted).
-OK = """
+_OK = """
 local lfa = redis.call('HGET', KEYS[1], 'last_failure_at')
-if not lfa then return {0, redis.call('GET', KEYS[3]) or '0'} end
+if not lfa then return {0, seq_now(KEYS[3])} end
 if tonumber(lfa) > tonumber(ARGV[2]) then return {1, redis.call('HGETALL', KEYS[1])} end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-local seq = redis.call('INCR', KEYS[3])
+local seq = seq_next(KEYS[3])
 redis.call('PUBLISH', ARGV[3], cjson.encode({op = 'del', seq = seq, keys = {ARGV[1]}}))
 return {2, seq}
 """
 
 # KEYS: index, seq, hash 1..n.  ARGV: channel, key 1..n.  Returns {removed, seq}.
-CLEAR = """
+_CLEAR = """
 local count = 0
 local keys = {}
 for i = 3, #KEYS do
@@ -103,33 +121,35 @@ for i = 3, #KEYS do
   redis.call('ZREM', KEYS[1], ARGV[i - 1])
   keys[#keys + 1] = ARGV[i - 1]
 end
-local seq = redis.call('INCR', KEYS[2])
+local seq = seq_next(KEYS[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({op = 'del', seq = seq, keys = keys}))
 return {count, seq}
 """
 
 # KEYS: index, seq.  ARGV: channel, hash prefix.  Returns {removed, seq}.
-WIPE = """
+_WIPE = """
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local count = 0
 for i = 1, #members do count = count + redis.call('DEL', ARGV[2] .. members[i]) end
 redis.call('DEL', KEYS[1])
-local seq = redis.call('INCR', KEYS[2])
+local seq = seq_next(KEYS[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({op = 'wipe', seq = seq}))
 return {count, seq}
 """
 
 # KEYS: index, seq.  ARGV: hash prefix, max records.  Returns {seq, flat 1, flat 2, ...},
 # one consistent view (the script runs alone).
-SNAPSHOT = """
+_SNAPSHOT = """
 local t = redis.call('TIME')
 local now_ms = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
 local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-local out = {redis.call('GET', KEYS[2]) or '0'}
+local out = {seq_now(KEYS[2])}
 for i = 1, #members do out[#out + 1] = redis.call('HGETALL', ARGV[1] .. members[i]) end
 return out
 """
+
+FAIL, OK, CLEAR, WIPE, SNAPSHOT = (_SEQ + body for body in (_FAIL, _OK, _CLEAR, _WIPE, _SNAPSHOT))
 
 # A sliding-window counter. KEYS: bucket.  ARGV: now, cutoff (now - window), keep (limit + 1),
 # limit, unique member, ttl (ms).  Returns the oldest kept time when over the limit, else nil.
