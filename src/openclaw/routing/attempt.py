@@ -5,8 +5,8 @@ fragment, or a finish) and returns them buffered together with the live iterator
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
 error chunk, a finish that only says ``content_filter``) raises
 :class:`~openclaw.errors.ProviderError` and the upstream connection is closed. ``collect`` reads
-the whole answer before anyone sees it (non-streaming callers), so any failure up to the very
-end can still fail over.
+the whole answer, folded into an :class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees
+it (non-streaming callers), so any failure up to the very end can still fail over.
 
 Neither adds a timer of its own: each attempt's ``Timeouts.total`` is what is left of the request
 budget, and transports enforce it (the gateway also bounds ``open`` by the client's deadline).
@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from ..errors import ProviderError
+from ..wire.aggregate import Aggregator
 from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
 
 __all__ = ["Opened", "close_quietly", "collect", "is_content", "open_stream"]
@@ -36,13 +37,17 @@ class Opened:
 
     stream: AsyncIterator[StreamEvent]
     buffered: list[StreamEvent] = field(default_factory=list)
-    complete: bool = False  # ``collect``: the whole answer is in ``buffered``
+    complete: bool = False  # ``collect``: the whole answer is in ``agg``
+    agg: Aggregator | None = None
 
     @property
-    def info(self) -> ResponseInfo | None:
+    def served_model(self) -> str | None:
+        """The concrete model the upstream reported, if it did."""
+        if self.agg is not None:
+            return self.agg.result_.model
         for event in self.buffered:
             if isinstance(event, ResponseInfo):
-                return event
+                return event.model
         return None
 
 
@@ -82,22 +87,21 @@ async def open_stream(stream: AsyncIterator[StreamEvent]) -> Opened:
 
 
 async def collect(stream: AsyncIterator[StreamEvent]) -> Opened:
-    """Read the whole answer before anyone sees it."""
-    opened = Opened(stream, complete=True)
-    buffered = opened.buffered
-    content = finished = False
+    """Read the whole answer before anyone sees it, folding it into ``Opened.agg``."""
+    agg = Aggregator()
+    opened = Opened(stream, complete=True, agg=agg)
+    content = False
     try:
         async for event in stream:
-            buffered.append(event)
+            agg.add(event)
             kind = type(event)
             if kind is Finish:
                 assert isinstance(event, Finish)
                 if event.reason == "content_filter" and not content:
                     raise _filtered()
-                finished = True
             elif kind is not ResponseInfo and kind is not UsageEvent:
                 content = True
-        if not finished:
+        if not agg.finished:
             raise ProviderError("the answer ended without a finish", kind="cut")
     except BaseException:
         await close_quietly(stream)

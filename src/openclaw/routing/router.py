@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..refs import ModelRef
 from ..transports.base import Timeouts, Transport
 from ..transports.registry import upstream_model
-from ..wire.aggregate import Aggregator
+from ..usage.pricing import price_usage
 from ..wire.types import ChatRequest, ChatResult
-from .candidates import ModelEntry, model_entry
+from .attempt import Opened
+from .candidates import Candidate, ModelEntry, model_entry
 from .cooldown import CooldownSchedule
 from .retry import Clock, RetryPolicy, SystemClock
 from .run import RouterRun
@@ -103,22 +104,35 @@ class Router:
 
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
-        return await self._run(request, target, ctx, whole=False)
+        walk, opened, cand, served = await self._commit(request, target, ctx, whole=False)
+        return RouterRun(walk, opened, cand, served)
 
     async def complete(
         self, request: ChatRequest, target: Target, ctx: RequestContext
     ) -> tuple[ChatResult, Served]:
         """The whole answer (any failure before its end can still fail over)."""
-        run = await self._run(request, target, ctx, whole=True)
-        agg = Aggregator()
-        await run.collect(agg)
-        return agg.result(), run.served
+        walk, opened, cand, served = await self._commit(request, target, ctx, whole=True)
+        assert opened.agg is not None
+        result = opened.agg.result()
+        if result.usage is not None:
+            result.usage = price_usage(result.usage, cand.facts)
+        ts, started = walk.opened_at
+        latency = (self.clock.monotonic() - started) * 1000.0
+        attempt = walk.rec.attempts[-1]
+        walk.rec.finished(
+            cand.slot,
+            ts=ts,
+            latency_ms=latency,
+            ttft_ms=attempt.latency_ms,
+            usage=result.usage,
+            served_model=served.model,
+        )
+        return result, served
 
-    async def _run(
+    async def _commit(
         self, request: ChatRequest, target: Target, ctx: RequestContext, *, whole: bool
-    ) -> RouterRun:
-        cap = self.clock.monotonic() + self.policy.request_timeout
-        ctx.deadline = min(ctx.deadline, cap)
+    ) -> tuple[Walk, Opened, Candidate, Served]:
+        ctx.deadline = min(ctx.deadline, self.clock.monotonic() + self.policy.request_timeout)
         walk = Walk(self, request, target, ctx)
         opened, cand = await walk.run(whole=whole)
         latency = (self.clock.monotonic() - walk.opened_at[1]) * 1000.0
@@ -130,14 +144,9 @@ class Router:
             if self._recent is None or self._recent(keys, now):
                 for key in keys:
                     await state.record_success(key, now)
-        info = opened.info
-        served = Served(
-            ref=cand.ref,
-            profile=cand.credential.label,
-            model=info.model if info is not None and info.model else cand.upstream_model,
-            attempts=walk.rec.attempts,
-        )
-        return RouterRun(walk, opened, cand, served)
+        model = opened.served_model or cand.upstream_model
+        served = Served(ref=cand.ref, profile=cand.credential.label, model=model, attempts=walk.rec.attempts)
+        return walk, opened, cand, served
 
     # -- per-router caches (the config snapshot does not change under a router) ---------------
 

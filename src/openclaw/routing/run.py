@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import ProviderError
 from ..usage.pricing import price_usage
-from ..wire.aggregate import Aggregator
 from ..wire.types import (
     ErrorEvent,
     Finish,
@@ -76,16 +75,6 @@ class RouterRun:
                 await self._broken(ProviderError("the caller stopped reading", kind="cancelled"))
             if not self._drained:
                 await close_quietly(self._opened.stream)
-
-    async def collect(self, agg: Aggregator) -> None:
-        """Feed a fully read answer (``Router.complete``) to ``agg`` without a generator."""
-        if not self._opened.complete:
-            async for event in self.events():
-                agg.add(event)
-            return
-        self._started = True
-        for event in self._opened.buffered:
-            agg.add(self._see(event))
 
     async def aclose(self) -> None:
         """Stop early: close the upstream connection now and record the attempt as cancelled."""
