@@ -48,6 +48,7 @@ from lib.procs import (
     listening_hosts,
     tree_cpu_seconds,
     tree_rss_bytes,
+    tree_wait_seconds,
 )
 from lib.report import render_markdown, splice_section
 from lib.stats import foreign_by_cpu, rss_trend
@@ -93,6 +94,7 @@ class Plan:
     soak_requests: int = 100_000
     soak_target: str = "openclaw"
     targets: list[str] = field(default_factory=lambda: list(ALL_TARGETS))
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     scenarios: list[str] = field(default_factory=lambda: list(DEFAULT_SCENARIOS))
     load_cpus: str = "0"
     proxy_cpus: str = "1"
@@ -112,7 +114,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, help="repetitions per scenario (default 3)")
     p.add_argument("--rate", type=float, help="fixed rate for the latency runs (default 500 req/s)")
     p.add_argument(
+        "--openclaw-variant",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="also measure openclaw with JSON laid over its config, as target openclaw-NAME (repeatable)",
+    )
+    p.add_argument(
         "--nice", type=int, help="priority of every benchmark process (default -20 as root, else 0)"
+    )
+    p.add_argument(
+        "--from-raw", type=Path, metavar="RUN_DIR", help="only re-render the report of a saved run"
     )
     p.add_argument(
         "--no-docs", action="store_true", help="do not touch docs/benchmarks.md or the summary files"
@@ -135,6 +147,13 @@ def make_plan(args: argparse.Namespace) -> Plan:
         known = {s.name for s in SCENARIOS}
         if set(plan.scenarios) - known:
             raise SystemExit(f"unknown scenarios: {', '.join(sorted(set(plan.scenarios) - known))}")
+    for item in args.openclaw_variant:
+        name, _, raw = item.partition("=")
+        if not name.replace("-", "_").isidentifier() or not raw:
+            raise SystemExit(f"--openclaw-variant wants NAME=JSON, got {item!r}")
+        plan.variants[name] = json.loads(raw)
+        pos = plan.targets.index("openclaw") + 1 if "openclaw" in plan.targets else len(plan.targets)
+        plan.targets.insert(pos, f"openclaw-{name}")
     plan.soak = plan.soak if args.soak is None else args.soak
     plan.soak = plan.soak and plan.soak_target in plan.targets
     for attr, value in (
@@ -157,7 +176,10 @@ def _cmd(argv: list[str]) -> str:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     except OSError:
         return "unknown"
-    return (done.stdout.strip() or done.stderr.strip()).splitlines()[0] if done.returncode == 0 else "unknown"
+    lines = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    if done.returncode != 0:
+        return "unknown"
+    return lines[0] if lines else ""
 
 
 def machine_description() -> str:
@@ -289,6 +311,7 @@ class Runner:
     ) -> dict[str, Any]:
         """One wrk run plus the CPU used meanwhile by the proxy, the upstream, wrk and everything else."""
         before = {k: tree_cpu_seconds(pid) for k, (pid, _) in pids.items()}
+        waited = {k: tree_wait_seconds(pid) for k, (pid, _) in pids.items()}
         busy_before = cpu_busy_seconds()
         result = self.wrk(
             target, spec, label, duration=self.plan.duration_s, connections=connections, rate=rate
@@ -298,23 +321,31 @@ class Runner:
         usage["wrk"] = result.wrk_cpu_s / result.duration_s
         for key, used in usage.items():
             row[f"{key}_cpu"] = round(used, 3)
+        for key, (pid, _) in pids.items():
+            row[f"{key}_wait"] = round((tree_wait_seconds(pid) - waited[key]) / result.duration_s, 4)
         busy = [(b - a) / result.duration_s for a, b in zip(busy_before, cpu_busy_seconds(), strict=True)]
         placement = {k: cpus for k, (_, cpus) in pids.items()} | {"wrk": self.plan.load_cpus}
         row["cpu_busy"] = [round(b, 3) for b in busy]
         row["foreign_by_cpu"] = [round(f, 3) for f in foreign_by_cpu(busy, usage, placement)]
+        row["ours_by_cpu"] = [round(b - f, 3) for b, f in zip(busy, row["foreign_by_cpu"], strict=True)]
         row["foreign_cpu"] = round(sum(row["foreign_by_cpu"]), 3)
         self.log(
             f"  {target.name:8s} {label:28s} {result.good_rps:10,.0f} req/s (2xx)  "
             f"non-2xx {result.status_errors:,}  p50 {result.latency_us.get('p50', 0) / 1000:.2f} ms  "
-            f"p99 {result.latency_us.get('p99', 0) / 1000:.2f} ms  other load {row['foreign_cpu']:.0%}"
+            f"p99 {result.latency_us.get('p99', 0) / 1000:.2f} ms  other load {row['foreign_cpu']:.0%}  "
+            f"run-queue wait {max(row[f'{k}_wait'] for k in pids):.1%}"
         )
         return row
 
 
 def disturbed(row: dict[str, Any]) -> bool:
-    """Other processes took a real share of a CPU that was saturated (so they took it from us)."""
-    pairs = zip(row["cpu_busy"], row["foreign_by_cpu"], strict=True)
-    return any(busy >= 0.95 and foreign > MAX_FOREIGN_CPU for busy, foreign in pairs)
+    """Other processes took a real share of a saturated CPU on which our processes were the main load.
+
+    (On a CPU where ours need little, other work only fills idle time: our processes run at a
+    higher priority, so that does not count.)
+    """
+    rows = zip(row["cpu_busy"], row["foreign_by_cpu"], row["ours_by_cpu"], strict=True)
+    return any(busy >= 0.95 and foreign > MAX_FOREIGN_CPU and ours >= 0.5 for busy, foreign, ours in rows)
 
 
 def _scenario(name: str) -> Scenario:
@@ -496,12 +527,15 @@ def soak(runner: Runner, target: Target, server: Managed) -> dict[str, Any]:
 Factory = Callable[[Context], Target]
 
 
-def target_factory(name: str, log: Callable[[str], None]) -> Factory:
+def target_factory(name: str, plan: Plan, log: Callable[[str], None]) -> Factory:
     """How to build target ``name``; installs its baseline first when missing."""
     if name == "direct":
         return DirectTarget
     if name == "openclaw":
         return OpenclawTarget
+    if name.startswith("openclaw-") and name.removeprefix("openclaw-") in plan.variants:
+        variant = name.removeprefix("openclaw-")
+        return functools.partial(OpenclawTarget, variant=variant, extra_config=plan.variants[variant])
     if name == "portkey":
         log("== setup: Portkey baseline")
         entry, node = baselines.ensure_portkey(BASELINES)
@@ -524,7 +558,8 @@ def run(plan: Plan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]
         runner = Runner(plan, procs, run_dir, upstream_script(run_dir), log)
         for name in plan.targets:
             try:
-                targets[name] = measure_target(runner, name, target_factory(name, log))
+                targets[name] = measure_target(runner, name, target_factory(name, plan, log))
+                save_json(run_dir / "targets.json", targets)
             except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
                 log(f"!! {name} failed: {exc}")
                 targets[name] = {
@@ -555,8 +590,27 @@ def foreign_load_notes(targets: dict[str, Any]) -> list[str]:
     ]
 
 
-def build_meta(plan: Plan, argv: list[str], targets: dict[str, Any]) -> dict[str, Any]:
-    versions = base_versions()
+def save_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def static_meta(plan: Plan, argv: list[str]) -> dict[str, Any]:
+    """What is known before measuring: command, date, machine, base versions, layout, plan."""
+    return {
+        "command": "python bench/gateway_bench.py" + ("" if not argv else " " + shlex.join(argv)),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_description(),
+        "versions": base_versions(),
+        "layout": {"load_cpus": plan.load_cpus, "proxy_cpus": plan.proxy_cpus},
+        "plan": asdict(plan),
+        "reply": f"a {len(REPLY_WORDS.split())}-piece text answer (streamed as that many content chunks "
+        "plus role, finish, usage and [DONE] events)",
+    }
+
+
+def build_meta(static: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """``static`` plus what the run found: each target's versions and notes on failures and load."""
+    versions = dict(static["versions"])
     for data in targets.values():
         versions.update(data.get("versions", {}))
     notes = [f"{name}: {data['error'].splitlines()[0]}" for name, data in targets.items() if "error" in data]
@@ -565,17 +619,7 @@ def build_meta(plan: Plan, argv: list[str], targets: dict[str, Any]) -> dict[str
             if str(s.get("status", "")).startswith("failed"):
                 notes.append(f"{name} / {scen}: sanity request {s.get('sanity', s['status'])[:300]}")
     notes += foreign_load_notes(targets)
-    return {
-        "command": "python bench/gateway_bench.py" + ("" if not argv else " " + shlex.join(argv)),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine_description(),
-        "versions": versions,
-        "layout": {"load_cpus": plan.load_cpus, "proxy_cpus": plan.proxy_cpus},
-        "plan": asdict(plan),
-        "reply": f"a {len(REPLY_WORDS.split())}-piece text answer (streamed as that many content chunks "
-        "plus role, finish, usage and [DONE] events)",
-        "notes": notes,
-    }
+    return {**static, "versions": versions, "notes": notes}
 
 
 def write_outputs(run_dir: Path, meta: dict[str, Any], targets: dict[str, Any], update_docs: bool) -> str:
@@ -600,7 +644,10 @@ def write_outputs(run_dir: Path, meta: dict[str, Any], targets: dict[str, Any], 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    plan = make_plan(parse_args(argv))
+    args = parse_args(argv)
+    if args.from_raw is not None:
+        return rerender(args.from_raw, update_docs=not args.no_docs)
+    plan = make_plan(args)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = RESULTS / f"gateway-{stamp}.raw"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -612,12 +659,21 @@ def main(argv: list[str] | None = None) -> int:
             fh.write(line + "\n")
 
     log(f"plan: {asdict(plan)}; raw results in {run_dir}")
+    static = static_meta(plan, argv)
+    save_json(run_dir / "meta.json", static)
     targets = run(plan, run_dir, log)
-    markdown = write_outputs(
-        run_dir, build_meta(plan, argv, targets), targets, update_docs=not (parse_args(argv).no_docs)
-    )
+    save_json(run_dir / "targets.json", targets)
+    markdown = write_outputs(run_dir, build_meta(static, targets), targets, update_docs=not args.no_docs)
     print(markdown)
     return 1 if any("error" in t for t in targets.values()) else 0
+
+
+def rerender(run_dir: Path, update_docs: bool) -> int:
+    """Write the summary and docs again from a run's saved meta.json and targets.json."""
+    static = json.loads((run_dir / "meta.json").read_text())
+    targets = json.loads((run_dir / "targets.json").read_text())
+    print(write_outputs(run_dir, build_meta(static, targets), targets, update_docs=update_docs))
+    return 0
 
 
 if __name__ == "__main__":

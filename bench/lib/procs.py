@@ -29,6 +29,7 @@ __all__ = [
     "tree_cpu_seconds",
     "tree_pids",
     "tree_rss_bytes",
+    "tree_wait_seconds",
     "wait_until",
 ]
 
@@ -204,6 +205,19 @@ def cpu_busy_seconds(stat_text: str | None = None) -> list[float]:
             user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
             out.append((user + nice + system + irq + softirq + steal) / _TICKS)
     return out
+
+
+def _wait_seconds(pid: int) -> float:
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(task.read_text().split()[1])  # ns spent runnable but waiting for a CPU
+    return total / 1e9
+
+
+def tree_wait_seconds(pid: int) -> float:
+    """Seconds the threads of the tree rooted at ``pid`` spent ready to run but waiting for a CPU."""
+    return sum(_wait_seconds(p) for p in tree_pids(pid))
 
 
 def _hex_to_ip(text: str) -> str:

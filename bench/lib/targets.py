@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .lua import RequestSpec
 from .procs import Managed, Processes
@@ -29,6 +30,7 @@ __all__ = [
     "Target",
     "chat_body",
     "clean_env",
+    "deep_merge",
     "messages_body",
 ]
 
@@ -154,20 +156,41 @@ class DirectTarget(Target):
         return None
 
 
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 class OpenclawTarget(Target):
-    """``openclaw gateway run`` with one worker, routing openrouter/* to the fake upstream."""
+    """``openclaw gateway run`` with one worker, routing openrouter/* to the fake upstream.
+
+    A variant (``openclaw-NAME``) lays ``extra_config`` over the base config, e.g. to measure the
+    cost of one feature by switching it off.
+    """
 
     name = "openclaw"
     startup_timeout_s = 60.0
 
-    def config(self) -> dict[str, object]:
-        return {
+    def __init__(self, ctx: Context, variant: str = "", extra_config: dict[str, Any] | None = None) -> None:
+        super().__init__(ctx)
+        self.name = f"openclaw-{variant}" if variant else "openclaw"
+        self.extra_config = extra_config or {}
+
+    def config(self) -> dict[str, Any]:
+        base: dict[str, Any] = {
             "gateway": {"port": self.ctx.port, "auth": {"mode": "token", "token": GATEWAY_TOKEN}},
             "models": {"providers": {"openrouter": {"baseUrl": f"{self.ctx.upstream_root}/api/v1"}}},
         }
+        return deep_merge(base, self.extra_config)
 
     def start(self, procs: Processes) -> Managed | None:
-        state = self.ctx.run_dir / "openclaw-state"
+        state = self.ctx.run_dir / f"{self.name}-state"
         state.mkdir(parents=True, exist_ok=True)
         config_path = state / "openclaw.json"
         config_path.write_text(json.dumps(self.config(), indent=2))
@@ -191,7 +214,7 @@ class OpenclawTarget(Target):
             "1",
         ]
         return procs.start(
-            self.name, argv, cpus=self.ctx.proxy_cpus, log=self.ctx.run_dir / "openclaw.log", env=env
+            self.name, argv, cpus=self.ctx.proxy_cpus, log=self.ctx.run_dir / f"{self.name}.log", env=env
         )
 
     def request(self, scenario: Scenario) -> RequestSpec | None:
