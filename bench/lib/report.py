@@ -165,15 +165,41 @@ def _header(meta: dict[str, Any]) -> list[str]:
     ]
 
 
+_HOW_TO_RUN = """\
+```
+python bench/gateway_bench.py                  # all of it: 3 x 10 s per scenario and mode, soak
+python bench/gateway_bench.py --quick          # smoke run: 1 x 3 s, no soak
+python bench/gateway_bench.py --only openclaw,portkey --scenarios chat,chat-stream,messages,messages-stream
+python bench/gateway_bench.py --openclaw-variant 'ledger-off={"usage":{"store":{"kind":"off"}}}'
+python bench/gateway_bench.py --from-raw bench/results/gateway-STAMP.raw   # re-render a saved run
+```"""
+
+
 def _method() -> list[str]:
     return [
+        "### How to run",
+        "",
+        _HOW_TO_RUN,
+        "",
+        "The first run installs the baselines into `bench/.baselines/` (git-ignored): `litellm==1.109.1` in "
+        "its own venv plus the requirements of its `[proxy]` extra read from its metadata "
+        "(`litellm-proxy-extras` unpinned: the pinned 0.4.113 is not on the index), and "
+        "`@portkey-ai/gateway@1.15.2` from npm, started through `bench/portkey_preload.mjs` so that it "
+        "binds 127.0.0.1. Raw results (every wrk output, server logs, per-run CPU figures) go to "
+        "`bench/results/gateway-STAMP.raw/` (git-ignored); `bench/results/gateway-summary.{md,json}` and "
+        "this section are rewritten. A new request shape (e.g. another front door) is one `Scenario` row "
+        "and one request builder per target in `bench/lib/targets.py`; a target that answers 404 for it "
+        "shows n/a.",
+        "",
         "### How the figures are made",
         "",
         "- Load: `wrk` 4.1 (Debian) with a generated Lua script per target and scenario (POST body "
         "and headers; Portkey's routing travels in its `x-portkey-config` header). Only 2xx/3xx "
         "answers count as throughput.",
         "- Share of direct = target req/s ÷ the fake upstream's req/s served directly in the same run; "
-        "\"share ÷ Portkey's\" divides by Portkey's share (∞ when Portkey served nothing).",
+        "\"share ÷ Portkey's\" divides by Portkey's share (∞ when Portkey served nothing). The fake "
+        "upstream answers from a pre-rendered reply on its own core, so every proxy's share is small; "
+        "the ratio between two proxies' shares equals the ratio of their req/s in the same run.",
         "- Fixed rate: wrk's `delay()` hook hands each request an absolute send slot (one every 1/rate s, "
         "LuaJIT FFI `clock_gettime`), so the rate does not drift with response times; delays are whole "
         "milliseconds (requests bunch onto 1 ms ticks). Latency is measured from the moment wrk writes the "
@@ -182,6 +208,9 @@ def _method() -> list[str]:
         "- Each target starts fresh (own fake upstream process too), is health-checked with a real request, "
         "warmed up per scenario, then measured; servers are stopped (process groups, bounded waits) before "
         "the next one starts.",
+        "- Other work on the machine: per run, /proc/stat gives each CPU's busy time and /proc/PID/stat our "
+        "processes' share of it; a run in which other processes took more than 10% of a saturated core "
+        "that our processes were using is measured again (up to 3 attempts, the least disturbed kept).",
     ]
 
 
