@@ -188,13 +188,12 @@ async def _turn(plan: Plan, progress: Progress) -> TurnResult:
 
 
 def _timed_out(plan: Plan, progress: Progress) -> TurnFailed:
-    commit = progress.commit
     return TurnFailed(
         f"The turn did not finish within {plan.timeout:g} s (--timeout).",
         transport=progress.transport,
         reason="timeout",
-        attempts=commit.attempts if commit is not None else None,
-        attempt_count=commit.attempt_count if commit is not None else 0,
+        attempts=progress.attempts,
+        attempt_count=progress.attempt_count,
         partial=progress.partial,
     )
 

@@ -291,12 +291,11 @@ async def gateway_turn(
         result = await _stream(tap, endpoint, turn, request, progress)
     except ProviderError as err:
         if progress.commit is not None:
-            raise failed_after_commit(err, progress, "gateway") from None
+            raise failed_after_commit(err, progress) from None
         if err.kind == "connect":
-            progress.transport = "local"
             raise GatewayUnreachable(err.message) from None
         raise _refused(err, tap, endpoint) from None
-    check_answer(result.text, result.finish_reason, progress, "gateway")
+    check_answer(result.text, result.finish_reason, progress)
     commit = progress.commit
     served = commit.ref if commit is not None else (result.model or "gateway")
     provider, model = _served(runtime, served)

@@ -9,16 +9,14 @@ never in ``payloads``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Attempt
-from ..sessions.entries import attempt_json
+from ..sessions.entries import attempts_json, usage_json
 from .context import warn
 
 if TYPE_CHECKING:
     from ..sessions.store import SessionHandle
-    from ..wire.types import Usage
     from .agent_turn import Commit, TurnFailed, TurnResult
 
 __all__ = ["commit_note", "failure_json", "failure_lines", "success_json"]
@@ -36,26 +34,6 @@ def commit_note(commit: Commit) -> None:
     line = f"note: {commit.ref} answered{via} ({who}) after {commit.attempt_count} attempt{plural}"
     failed = [a.summary() for a in commit.attempts or () if a.reason is not None]
     warn(f"{line}: {'; '.join(failed)}" if failed else f"{line}.")
-
-
-def usage_meta(usage: Usage | None) -> dict[str, Any] | None:
-    if usage is None:
-        return None
-    out: dict[str, Any] = {
-        "input": usage.input,
-        "output": usage.output,
-        "cacheRead": usage.cache_read,
-        "cacheWrite": usage.cache_write,
-        "reasoning": usage.reasoning,
-        "total": usage.total or usage.input + usage.output,
-    }
-    if usage.cost is not None:
-        out["cost"] = {"total": usage.cost, "totalOrigin": usage.cost_source}
-    return out
-
-
-def _attempts(attempts: Sequence[Attempt] | None, redact: Redact) -> list[dict[str, Any]] | None:
-    return None if attempts is None else [attempt_json(a, redact) for a in attempts]
 
 
 def _session_meta(handle: SessionHandle) -> dict[str, Any]:
@@ -76,11 +54,11 @@ def success_json(
         "model": res.model,
         "credential": res.profile,
         "transport": res.transport,
-        "usage": usage_meta(res.usage),
+        "usage": usage_json(res.usage, origin_key="totalOrigin"),
         "requested": res.requested,
         "rerouted": res.attempt_count > 1 or any(a.skipped for a in res.attempts or ()),
         "attemptCount": res.attempt_count,
-        "attempts": _attempts(res.attempts, redact),
+        "attempts": attempts_json(res.attempts, redact),
     }
     return {
         "ok": True,
@@ -104,7 +82,7 @@ def failure_json(
     meta.update(
         transport=err.transport,
         attemptCount=err.attempt_count,
-        attempts=_attempts(err.attempts, redact),
+        attempts=attempts_json(err.attempts, redact),
     )
     return {
         "ok": False,

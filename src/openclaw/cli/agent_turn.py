@@ -66,6 +66,14 @@ class Progress:
     def partial(self) -> str:
         return "".join(self.pieces)
 
+    @property
+    def attempts(self) -> Sequence[Attempt] | None:
+        return self.commit.attempts if self.commit is not None else None
+
+    @property
+    def attempt_count(self) -> int:
+        return self.commit.attempt_count if self.commit is not None else 0
+
 
 @dataclass(slots=True)
 class TurnResult:
@@ -105,7 +113,7 @@ class TurnFailed(OpenClawError):
         self.partial = partial
 
 
-def failed_after_commit(err: ProviderError, progress: Progress, transport: str) -> TurnFailed:
+def failed_after_commit(err: ProviderError, progress: Progress) -> TurnFailed:
     """A committed answer that broke: cut, in-stream error, or the caller went away."""
     commit = progress.commit
     shown = len(progress.partial)
@@ -115,25 +123,24 @@ def failed_after_commit(err: ProviderError, progress: Progress, transport: str) 
     return TurnFailed(
         f"The answer {where}{what} after {shown} character{'s' if shown != 1 else ''} ({detail}). "
         "The partial text is not a complete answer.",
-        transport=transport,
+        transport=progress.transport,
         reason="cut" if err.kind == "cut" else (err.reason or err.kind),
         status=err.status,
-        attempts=commit.attempts if commit is not None else None,
-        attempt_count=commit.attempt_count if commit is not None else 0,
+        attempts=progress.attempts,
+        attempt_count=progress.attempt_count,
         partial=progress.partial,
     )
 
 
-def check_answer(text: str, finish: str | None, progress: Progress, transport: str) -> None:
+def check_answer(text: str, finish: str | None, progress: Progress) -> None:
     if text.strip():
         return
-    commit = progress.commit
     raise TurnFailed(
         f"The model returned no text (finish reason: {finish or 'none'}).",
-        transport=transport,
+        transport=progress.transport,
         reason="empty_response",
-        attempts=commit.attempts if commit is not None else None,
-        attempt_count=commit.attempt_count if commit is not None else 0,
+        attempts=progress.attempts,
+        attempt_count=progress.attempt_count,
     )
 
 
@@ -150,6 +157,7 @@ async def local_turn(
     from ..wire.aggregate import Aggregator
     from ..wire.types import ErrorEvent, TextDelta
 
+    progress.transport = "local"
     router = make_router(runtime)
     try:
         run = await router.open(request, target, ctx)
@@ -178,9 +186,9 @@ async def local_turn(
     served = run.served
     progress.commit = _commit_of(served)  # a break replaced the ok attempt
     if broken is not None:
-        raise failed_after_commit(broken, progress, "local")
+        raise failed_after_commit(broken, progress)
     result = agg.result()
-    check_answer(result.text, result.finish_reason, progress, "local")
+    check_answer(result.text, result.finish_reason, progress)
     provider = runtime.provider(served.ref.provider)
     model = upstream_model(provider, served.ref) if provider is not None else served.ref.model
     return TurnResult(

@@ -30,6 +30,7 @@ __all__ = [
     "FailureRecord",
     "answer_entry",
     "attempt_json",
+    "attempts_json",
     "failure_entry",
     "now_iso",
     "now_ms",
@@ -84,8 +85,9 @@ def short_id() -> str:
     return os.urandom(6).hex()
 
 
-def usage_json(usage: Usage | None) -> dict[str, Any] | None:
-    """The transcript's usage: tokens, and ``cost {total, origin}`` when the cost is known."""
+def usage_json(usage: Usage | None, *, origin_key: str = "origin") -> dict[str, Any] | None:
+    """Tokens, and ``cost {total, <origin_key>}`` when the cost is known (the transcript says
+    ``origin``; the CLI's JSON document says ``totalOrigin``, as OpenClaw)."""
     if usage is None:
         return None
     out: dict[str, Any] = {
@@ -97,7 +99,7 @@ def usage_json(usage: Usage | None) -> dict[str, Any] | None:
         "total": usage.total or usage.input + usage.output,
     }
     if usage.cost is not None:
-        out["cost"] = {"total": usage.cost, "origin": usage.cost_source}
+        out["cost"] = {"total": usage.cost, origin_key: usage.cost_source}
     return out
 
 
@@ -116,7 +118,8 @@ def attempt_json(attempt: Attempt, redact: Redact) -> dict[str, Any]:
     return out
 
 
-def _attempts(attempts: Sequence[Attempt] | None, redact: Redact) -> list[dict[str, Any]] | None:
+def attempts_json(attempts: Sequence[Attempt] | None, redact: Redact) -> list[dict[str, Any]] | None:
+    """Every attempt as JSON; None stays None (only a count is known)."""
     return None if attempts is None else [attempt_json(a, redact) for a in attempts]
 
 
@@ -145,7 +148,7 @@ def answer_entry(turn_id: str, rec: AnswerRecord, redact: Redact) -> dict[str, A
         "durationMs": round(rec.duration_ms),
         "usage": usage_json(rec.usage),
         "attemptCount": rec.attempt_count,
-        "attempts": _attempts(rec.attempts, redact),
+        "attempts": attempts_json(rec.attempts, redact),
     }
     if rec.response_model and rec.response_model != rec.model:
         entry["responseModel"] = rec.response_model
@@ -162,7 +165,7 @@ def failure_entry(turn_id: str, rec: FailureRecord, redact: Redact) -> dict[str,
         "durationMs": round(rec.duration_ms),
         "error": {"message": redact(rec.message), "reason": rec.reason, "status": rec.status},
         "attemptCount": rec.attempt_count,
-        "attempts": _attempts(rec.attempts, redact),
+        "attempts": attempts_json(rec.attempts, redact),
     }
     if rec.partial_text:
         entry["partialText"] = redact(rec.partial_text)
