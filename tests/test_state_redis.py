@@ -22,7 +22,7 @@ from openclaw.errors import ConfigError
 from openclaw.routing.cooldown import CooldownSchedule
 from openclaw.state.base import Cooldown
 from openclaw.state.local import LocalState
-from openclaw.state.redis import RedisState, RedisUnavailableError, open_redis_state
+from openclaw.state.redis import RedisState, RedisUnavailableError
 from openclaw.state.redis_lua import FAIL, Keys, failure_args
 from test_state_redis_support import REDIS_URL, redis_prefix, require_redis, stored_keys, until
 
@@ -400,7 +400,7 @@ def test_unreachable_redis_at_start_is_a_clear_error() -> None:
     assert 'set state.kind to "local"' in message and "hunter2" not in message
     assert caught.value.exit_code == 1
     with pytest.raises(ConfigError, match="not a valid Redis URL"):
-        open_redis_state("http://127.0.0.1:6379", "x:")
+        RedisState("http://127.0.0.1:6379", prefix="x:")
 
 
 async def test_bootstrap_builds_it_from_the_config(redis_prefix: str, home: Path) -> None:

@@ -71,7 +71,7 @@ from .redis_lua import (
 )
 from .redis_mirror import Mirror
 
-__all__ = ["RedisState", "RedisUnavailableError", "display_url", "open_redis_state"]
+__all__ = ["RedisState", "RedisUnavailableError", "display_url"]
 
 _DOWN = (RedisError, OSError)  # what "Redis is unreachable" looks like from redis-py
 _MAX_SNAPSHOT = 100_000
@@ -176,16 +176,12 @@ class RedisState:
 
     async def record_failure(self, cooldown: Cooldown) -> None:
         if not self._holding():
-            keys = self._keys
-            args = [*failure_args(cooldown, self.retention), keys.channel]
             try:
-                flat = await self._call(FAIL, [keys.hash(cooldown.key), keys.index, keys.seq], args)
+                await self._write_failure(cooldown)
             except _DOWN as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
-                self._pending.pop(cooldown.key, None)
-                self._apply_stored(cooldown.key, flat)
                 return
         self._hold(cooldown.key, self._mirror.hold(cooldown))
 
@@ -193,20 +189,34 @@ class RedisState:
         if key not in self._mirror.records:
             return  # the happy path: nothing recorded, nothing to write
         if not self._holding():
-            keys = self._keys
             try:
-                reply = await self._call(
-                    OK, [keys.hash(key), keys.index, keys.seq], [key, repr(float(now)), keys.channel]
-                )
+                await self._write_success(key, now)
             except _DOWN as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
-                self._pending.pop(key, None)
-                self._apply_ok(key, reply)
                 return
         self._mirror.drop(key)
         self._hold(key, float(now))
+
+    async def _write_failure(self, cooldown: Cooldown, client: aredis.Redis | None = None) -> None:
+        keys = self._keys
+        flat = await self._call(
+            FAIL,
+            [keys.hash(cooldown.key), keys.index, keys.seq],
+            [*failure_args(cooldown, self.retention), keys.channel],
+            client,
+        )
+        self._pending.pop(cooldown.key, None)
+        self._apply_stored(cooldown.key, flat)
+
+    async def _write_success(self, key: str, now: float, client: aredis.Redis | None = None) -> None:
+        keys = self._keys
+        reply = await self._call(
+            OK, [keys.hash(key), keys.index, keys.seq], [key, repr(float(now)), keys.channel], client
+        )
+        self._pending.pop(key, None)
+        self._apply_ok(key, reply)
 
     async def clear(self, keys: Iterable[str] | None = None) -> int:
         try:
@@ -316,9 +326,14 @@ class RedisState:
         """Redis is known to be away and the follower will write what we hold: don't wait on it."""
         return self._down and self._task is not None and not self._task.done() and self._here()
 
-    async def _call(self, script: str, keys: list[str], args: list[str]) -> Any:
-        if self._client is not None and self._here():
-            return await self._client.register_script(script)(keys=keys, args=args)
+    async def _call(
+        self, script: str, keys: list[str], args: list[str], client: aredis.Redis | None = None
+    ) -> Any:
+        """Run a script on ``client``, else on this loop's client, else on a short connection."""
+        if client is None and self._here():
+            client = self._client
+        if client is not None:
+            return await client.register_script(script)(keys=keys, args=args)
         async with self._new_client() as client:  # no follower in this loop: a short connection
             return await client.register_script(script)(keys=keys, args=args)
 
@@ -403,29 +418,19 @@ class RedisState:
     async def _resync(self, client: aredis.Redis) -> None:
         await self._flush(client)
         keys = self._keys
-        raw = await client.register_script(SNAPSHOT)(
-            keys=[keys.index, keys.seq], args=[keys.hash_prefix, str(_MAX_SNAPSHOT)]
+        raw = await self._call(
+            SNAPSHOT, [keys.index, keys.seq], [keys.hash_prefix, str(_MAX_SNAPSHOT)], client
         )
         self._apply_snapshot(raw)
         self._came_back()
 
     async def _flush(self, client: aredis.Redis) -> None:
         """Write what was held while Redis was away (bounded: each key once)."""
-        keys = self._keys
         for key, item in list(self._pending.items()):
             if isinstance(item, Cooldown):
-                args = [*failure_args(item, self.retention), keys.channel]
-                flat = await client.register_script(FAIL)(
-                    keys=[keys.hash(key), keys.index, keys.seq], args=args
-                )
-                self._pending.pop(key, None)
-                self._apply_stored(key, flat)
+                await self._write_failure(item, client)
             else:
-                reply = await client.register_script(OK)(
-                    keys=[keys.hash(key), keys.index, keys.seq], args=[key, repr(item), keys.channel]
-                )
-                self._pending.pop(key, None)
-                self._apply_ok(key, reply)
+                await self._write_success(key, item, client)
 
     # -- applying replies and events ---------------------------------------------------------
 
@@ -492,8 +497,3 @@ class RedisState:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0].rstrip(".")
-
-
-def open_redis_state(url: str, prefix: str = "openclaw:", **options: Any) -> RedisState:
-    """Build a :class:`RedisState` (connects and reads the first snapshot)."""
-    return RedisState(url, prefix=prefix, **options)
