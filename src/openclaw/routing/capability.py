@@ -65,17 +65,12 @@ def check(request: ChatRequest, facts: ModelFacts | None) -> str | None:
         return None
     if request.tools and facts.supports_tools is False:
         return "the model does not support tool calls"
-    needs_images = any(
-        isinstance(part, ImagePart)
-        for message in request.messages
-        if isinstance(message.content, list)
-        for part in message.content
-    )
-    if needs_images and "image" not in facts.input_modalities:
+    chars, images = _counts(request)
+    if images and "image" not in facts.input_modalities:
         return f"the model does not accept images (input: {'+'.join(facts.input_modalities)})"
     window = facts.context_window
     if window:
-        prompt = estimate_tokens(request)
+        prompt = chars // CHARS_PER_TOKEN + images * IMAGE_TOKENS
         wanted = prompt + (request.max_tokens or 0)
         if wanted > window:
             extra = f" + max_tokens {_k(request.max_tokens)}" if request.max_tokens else ""
