@@ -46,10 +46,12 @@ from lib.procs import (
     cpu_busy_seconds,
     free_port,
     listening_hosts,
+    signal_group,
     tree_cpu_seconds,
     tree_rss_bytes,
     tree_wait_seconds,
 )
+from lib.profile import parse_collapsed, pyspy_available, start_pyspy, top_frames
 from lib.report import render_markdown, splice_section
 from lib.stats import foreign_by_cpu, rss_trend
 from lib.summary import summarize
@@ -91,6 +93,7 @@ class Plan:
     rate: float = 500.0
     rate_connections: int = 64
     soak: bool = True
+    profile: bool = False
     soak_requests: int = 100_000
     soak_target: str = "openclaw"
     targets: list[str] = field(default_factory=lambda: list(ALL_TARGETS))
@@ -109,6 +112,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--scenarios", help="comma-separated: " + ",".join(s.name for s in SCENARIOS))
     p.add_argument("--soak", action=argparse.BooleanOptionalAction, default=None, help="run the RSS soak")
+    p.add_argument(
+        "--profile", action="store_true", help="also sample openclaw with py-spy during a closed run"
+    )
     p.add_argument("--soak-requests", type=int, help="requests in the soak (default 100000)")
     p.add_argument("--duration", type=float, help="seconds per measured run (default 10)")
     p.add_argument("--runs", type=int, help="repetitions per scenario (default 3)")
@@ -155,6 +161,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         pos = plan.targets.index("openclaw") + 1 if "openclaw" in plan.targets else len(plan.targets)
         plan.targets.insert(pos, f"openclaw-{name}")
     plan.soak = plan.soak if args.soak is None else args.soak
+    plan.profile = args.profile
     plan.soak = plan.soak and plan.soak_target in plan.targets
     for attr, value in (
         ("soak_requests", args.soak_requests),
@@ -392,7 +399,45 @@ def run_scenario(
             target, spec, label, pids=pids, connections=plan.rate_connections, rate=plan.rate
         )
         out["fixed"].append(row)
+    if plan.profile and target.name.startswith("openclaw") and "proxy" in pids:
+        out["profile"] = profiled_run(runner, target, spec, scenario.name, pids["proxy"][0])
     return out
+
+
+def profiled_run(
+    runner: Runner, target: Target, spec: RequestSpec, scenario: str, pid: int
+) -> dict[str, Any]:
+    """One more closed-loop run with py-spy sampling the proxy; returns the costliest frames."""
+    plan = runner.plan
+    if not pyspy_available():
+        return {"error": "py-spy is not installed (pip install py-spy)"}
+    folder = runner.run_dir / "profiles"
+    folder.mkdir(exist_ok=True)
+    out = folder / f"{target.name}-{scenario}.collapsed.txt"
+    spy = start_pyspy(pid, out, plan.duration_s, cpus=plan.load_cpus, nice=plan.nice)
+    try:
+        time.sleep(0.5)  # let py-spy attach before the load starts
+        result = runner.wrk(
+            target, spec, f"{scenario}-profiled", duration=plan.duration_s, connections=plan.connections
+        )
+        spy.wait(timeout=plan.duration_s + 30)
+    finally:
+        if spy.poll() is None:
+            signal_group(spy.pid, signal.SIGKILL)
+            spy.wait(timeout=10)
+    if not out.exists():
+        return {"error": (spy.stderr.read().decode(errors="replace") if spy.stderr else "")[-500:]}
+    stacks = parse_collapsed(out.read_text())
+    top = top_frames(stacks, 25)
+    runner.log(
+        f"  {target.name} {scenario} profile: " + "; ".join(f"{f.frame} {f.self_pct:.1f}%" for f in top[:5])
+    )
+    return {
+        "file": str(out.relative_to(runner.run_dir)),
+        "samples": sum(n for _, n in stacks),
+        "rps_while_profiling": round(result.good_rps, 1),
+        "top": [asdict(f) for f in top],
+    }
 
 
 def measure_target(runner: Runner, name: str, factory: Factory) -> dict[str, Any]:
@@ -625,7 +670,13 @@ def build_meta(static: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any
 def write_outputs(run_dir: Path, meta: dict[str, Any], targets: dict[str, Any], update_docs: bool) -> str:
     summary = summarize({n: t for n, t in targets.items() if "scenarios" in t})
     soak_data = next((t["soak"] for t in targets.values() if "soak" in t), None)
-    markdown = render_markdown(meta, summary, soak_data)
+    profiles = {
+        f"{name} / {scen}": s["profile"]
+        for name, t in targets.items()
+        for scen, s in t.get("scenarios", {}).items()
+        if "profile" in s
+    }
+    markdown = render_markdown(meta, summary, soak_data, profiles)
     raw = {"meta": meta, "targets": targets, "summary": summary}
     (run_dir / "results.json").write_text(json.dumps(raw, indent=2, default=str))
     (run_dir / "summary.md").write_text(markdown)

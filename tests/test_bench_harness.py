@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from lib.baselines import proxy_extra_requirements
 from lib.lua import RequestSpec, lua_quote, render_script
 from lib.procs import cpu_busy_seconds, listening_hosts
+from lib.profile import parse_collapsed, top_frames
 from lib.report import BEGIN, END, fmt_ratio, render_markdown, splice_section
 from lib.stats import foreign_by_cpu, linear_slope, parse_cpus, ratio, rss_trend, share
 from lib.summary import summarize
@@ -257,3 +258,14 @@ def test_foreign_load_is_attributed_per_pinned_cpu() -> None:
     placement = {"proxy": "1", "upstream": "0", "wrk": "0"}
     assert foreign_by_cpu(busy, usage, placement) == pytest.approx([0.2, 0.2])
     assert foreign_by_cpu([0.5, 0.5], {"x": 1.0}, {"x": "0-1"}) == pytest.approx([0.0, 0.0])
+
+
+def test_collapsed_stacks_rank_self_and_inclusive_time() -> None:
+    text = "main;handle;json_dumps 30\nmain;handle 10\nmain;log;write 60\nnot a stack line\n"
+    stacks = parse_collapsed(text)
+    assert len(stacks) == 3
+    top = {f.frame: f for f in top_frames(stacks)}
+    assert top["write"].self_pct == pytest.approx(60.0)
+    assert top["handle"].self_pct == pytest.approx(10.0) and top["handle"].total_pct == pytest.approx(40.0)
+    assert "main" not in top  # never the innermost frame
+    assert top_frames([]) == []

@@ -214,13 +214,42 @@ def _method() -> list[str]:
     ]
 
 
-def render_markdown(meta: dict[str, Any], summary: dict[str, Any], soak: dict[str, Any] | None) -> str:
+def _profile_tables(profiles: dict[str, dict[str, Any]] | None, limit: int = 12) -> list[str]:
+    if not profiles:
+        return []
+    lines = ["### Where openclaw's CPU goes (py-spy, closed loop, self time)"]
+    for key, prof in profiles.items():
+        if "top" not in prof:
+            lines += ["", f"{key}: {prof.get('error', 'no profile')}"]
+            continue
+        lines += [
+            "",
+            f"{key}: {prof['samples']:,} samples at {prof['rps_while_profiling']:,.0f} req/s "
+            f"(raw stacks: `{prof['file']}` in the run's folder)",
+            "",
+            "| frame | self | inclusive |",
+            "| --- | ---: | ---: |",
+        ]
+        lines += [
+            f"| `{f['frame'].replace('|', '/')}` | {f['self_pct']:.1f}% | {f['total_pct']:.1f}% |"
+            for f in prof["top"][:limit]
+        ]
+    return lines
+
+
+def render_markdown(
+    meta: dict[str, Any],
+    summary: dict[str, Any],
+    soak: dict[str, Any] | None,
+    profiles: dict[str, dict[str, Any]] | None = None,
+) -> str:
     parts = [
         _header(meta),
         _bar_table(summary),
         _closed_table(meta, summary),
         _fixed_table(meta, summary),
         _soak_table(soak),
+        _profile_tables(profiles),
         _notes(meta),
         _method(),
     ]
