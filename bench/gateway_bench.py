@@ -78,7 +78,7 @@ DEFAULT_SCENARIOS = ("chat", "chat-stream")
 REPLY_WORDS = (
     "Hello! I am the fake upstream, answering this benchmark request in sixteen small streamed pieces today."
 )
-MAX_WAIT = 0.05  # a run in which the server under test waited for a CPU longer than this is measured again
+MAX_WAIT = 0.15  # re-measure when the server under test waited this long for a CPU (its own threads: ~5%)
 MAX_ATTEMPTS = 3
 SOAK_LIMIT_MB = 80.0
 SOAK_FLAT_MB_PER_100K = 2.0

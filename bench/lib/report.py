@@ -210,7 +210,7 @@ def _method() -> list[str]:
         "the next one starts.",
         "- Other work on the machine: per run, /proc/stat gives each CPU's busy time and /proc/PID/stat our "
         "processes' share of it (the rest is reported as other load), and /proc/PID/task/*/schedstat how "
-        "long the server under test was ready to run but had no CPU; a run in which that wait exceeds 5% "
+        "long the server under test was ready to run but had no CPU; a run in which that wait exceeds 15% "
         "is measured again (up to 3 attempts, the least disturbed kept).",
     ]
 
