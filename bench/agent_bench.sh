@@ -86,4 +86,4 @@ print("\n".join([
 PYEOF
 )"
 echo "$SECTION"
-if [[ -n "$APPEND" ]]; then printf '\n%s' "$SECTION" >>"$APPEND"; fi
+if [[ -n "$APPEND" ]]; then printf '\n%s\n' "$SECTION" >>"$APPEND"; fi
