@@ -209,9 +209,10 @@ def _method() -> list[str]:
         "warmed up per scenario, then measured; servers are stopped (process groups, bounded waits) before "
         "the next one starts.",
         "- Other work on the machine: per run, /proc/stat gives each CPU's busy time and /proc/PID/stat our "
-        "processes' share of it (the rest is reported as other load), and /proc/PID/task/*/schedstat how "
-        "long the server under test was ready to run but had no CPU; a run in which that wait exceeds 15% "
-        "is measured again (up to 3 attempts, the least disturbed kept).",
+        "processes' share of it (the rest is reported as other load); a run in which other processes took "
+        "more than 10% of the core the server under test is pinned to is measured again (up to 3 "
+        "attempts, the least disturbed kept). Every benchmark process runs in its own session whose "
+        "scheduler autogroup gets the `nice` priority above, so other work mostly fills idle time.",
     ]
 
 
