@@ -10,6 +10,7 @@ __all__ = ["BEGIN", "END", "fmt_ratio", "render_markdown", "splice_section"]
 
 BEGIN = "<!-- gateway-bench:begin (written by bench/gateway_bench.py; edits inside are overwritten) -->"
 END = "<!-- gateway-bench:end -->"
+NA = "–"
 SECTION_TITLE = "## Gateway throughput, latency and memory"
 
 
@@ -48,11 +49,12 @@ def _closed_table(meta: dict[str, Any], summary: dict[str, Any]) -> list[str]:
     ]
     for scenario, rows in summary["closed"].items():
         for row in rows:
-            na = row["rps"] is None or not row.get("portkey_measured")
+            na = row["rps"] is None or not row.get("portkey_measured") or row["target"] == "direct"
             lines.append(
                 f"| {scenario} | {row['target']} | {_cores(meta, row['target'])} | {_num(row['rps'])} "
                 f"| {_pct(row['share'])} | {'–' if na else fmt_ratio(row['vs_portkey_share'])} "
-                f"| {fmt_ratio(row['x_litellm'], zero_denominator='–')} | {row['non2xx']:,} "
+                f"| {'–' if row['target'] == 'direct' else fmt_ratio(row['x_litellm'], zero_denominator=NA)} "
+                f"| {row['non2xx']:,} "
                 f"| {_pct(row['proxy_cpu']) if row['target'] != 'direct' else '–'} | {_note(row)} |"
             )
     return lines
@@ -145,7 +147,9 @@ def _soak_table(soak: dict[str, Any] | None) -> list[str]:
 
 
 def _header(meta: dict[str, Any]) -> list[str]:
-    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+    versions = ", ".join(
+        f"{k} {str(v).split(' [')[0].removeprefix('wrk ')}" for k, v in meta["versions"].items()
+    )
     layout = meta["layout"]
     return [
         f"Run: `{meta['command']}` on {meta['date']}.",

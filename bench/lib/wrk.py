@@ -163,5 +163,5 @@ def run_wrk(argv: list[str], duration_s: float, log: Path | None = None, nice: i
 
 def wrk_version() -> str:
     done = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False)
-    first = (done.stdout + done.stderr).strip().splitlines()
-    return first[0] if first else "unknown"
+    match = re.search(r"wrk (\S+)", done.stdout + done.stderr)
+    return match.group(1) if match else "unknown"
