@@ -53,9 +53,10 @@ class OneShotGateway:
         conn, _ = self.sock.accept()
         with conn:
             self.seen.append(_read_request(conn))
+            if self.after == "gone":
+                self.sock.close()  # before the answer: the next connection is refused, never queued
             conn.sendall(_response("200 OK", HEALTH))
         if self.after == "gone":
-            self.sock.close()
             return
         conn, _ = self.sock.accept()
         with conn:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,6 +96,12 @@ def gateway(home: Path, upstream_thread: FakeUpstream) -> Iterator[subprocess.Po
         assert line, "the gateway exited before listening"
         if "listening on http://" in line:
             break
+    runtime_file = home / ".openclaw" / "gateway" / "gateway.json"
+    for _ in range(500):  # bounded: the runtime file (how `agent` finds it) follows the log line
+        if runtime_file.exists():
+            break
+        time.sleep(0.01)
+    assert runtime_file.exists()
     try:
         yield proc
     finally:
