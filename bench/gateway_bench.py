@@ -400,7 +400,7 @@ def run_scenario(
             target, spec, label, pids=pids, connections=plan.rate_connections, rate=plan.rate
         )
         out["fixed"].append(row)
-    if plan.profile and target.name.startswith("openclaw") and "proxy" in pids:
+    if plan.profile and target.name == "openclaw" and "proxy" in pids:
         out["profile"] = profiled_run(runner, target, spec, scenario.name, pids["proxy"][0])
     return out
 

@@ -64,6 +64,8 @@ def _note(row: dict[str, Any]) -> str:
     status = str(row.get("status", ""))
     if status == "ok":
         return "" if not row["non2xx"] else "non-2xx answers do not count"
+    if status == "n/a" and row.get("detail"):
+        status = str(row["detail"])
     return status.replace("|", "/")[:160]
 
 

@@ -38,6 +38,7 @@ def _closed_row(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "target": name,
         "status": data.get("status", "n/a"),
+        "detail": str(data.get("sanity", ""))[:160],
         "runs": len(runs),
         "rps": _median_of(runs, "good_rps") if runs else None,
         "non2xx": sum(int(r.get("status_errors", 0)) for r in runs),
