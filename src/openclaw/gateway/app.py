@@ -26,6 +26,7 @@ from aiohttp import web
 
 from ..errors import CredentialError, FailoverError, InputError, ProviderError, RefError
 from ..routing.types import RequestContext, RouterLike, Served
+from ..wire.types import ChatRequest, ChatResult
 from .accesslog import AccessLog, RequestRecord
 from .auth import Authenticator
 from .errors import HttpError, failover_error, provider_error_json
@@ -151,6 +152,17 @@ class Gateway:
             client_key=rec.client_key,
         )
 
+    def not_carried(self, resolved: ResolvedTarget, exc: InputError) -> HttpError:
+        """A transport refused a feature of the request (``the anthropic-messages API cannot take
+        "input_audio" content parts``): a 400 that also names the provider(s) and model(s)."""
+        refs = resolved.target.candidates
+        apis = {ref.key: (p.api if (p := self.runtime.provider(ref.provider)) else "") for ref in refs}
+        named = [ref for ref in refs if apis[ref.key] and apis[ref.key] in exc.message] or list(refs)
+        where = ", ".join(f"{ref.key} (provider {ref.provider})" for ref in named)
+        return HttpError(
+            400, self.redact(f"{exc.message}: cannot send this request to {where}."), param=exc.param
+        )
+
     def served_headers(self, served: Served, rec: RequestRecord) -> dict[str, str]:
         rec.served = served.ref.key
         rec.provider = served.ref.provider
@@ -190,13 +202,61 @@ class Gateway:
         headers = {**exc.headers, "x-request-id": rec.request_id}
         return self.json(exc.status, exc.body(), headers)
 
-    def internal_error(self, rec: RequestRecord, exc: BaseException) -> web.Response:
-        """A bug, not a provider failure: log the traceback (redacted), answer 500 in JSON."""
+    def bug(self, rec: RequestRecord, exc: BaseException) -> HttpError:
+        """A bug, not a provider failure: log the traceback (redacted); the 500 to answer with."""
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         sys.stderr.write(self.redact(text))
-        return self.error(
-            rec, HttpError(500, f"Internal gateway error (request {rec.request_id}).", code="internal")
-        )
+        return HttpError(500, f"Internal gateway error (request {rec.request_id}).", code="internal")
+
+    def internal_error(self, rec: RequestRecord, exc: BaseException) -> web.Response:
+        """A bug, not a provider failure: log the traceback (redacted), answer 500 in JSON."""
+        return self.error(rec, self.bug(rec, exc))
+
+    # -- the frame every front door runs in --------------------------------------------------
+
+    async def serve(
+        self,
+        http: web.Request,
+        route: str,
+        work: Callable[[web.Request, RequestRecord], Awaitable[web.StreamResponse]],
+        render: Callable[[RequestRecord, HttpError], web.Response] | None = None,
+    ) -> web.StreamResponse:
+        """Run one request of a door: in-flight gauge, error mapping (rendered by ``render``, the
+        door's own error shape; OpenAI's by default), client disconnects, the log line."""
+        rec = self.record(http)
+        self.metrics.in_flight += 1
+        try:
+            return await work(http, rec)
+        except asyncio.CancelledError:
+            rec.status = 499  # the client went away (nginx's "client closed request")
+            raise
+        except ConnectionError:  # it went away while we wrote: nothing left to tell it
+            rec.status = 499
+            return web.Response(status=499)
+        except Exception as exc:  # mapped below; a bug becomes a logged 500, never a silent one
+            mapped = self.to_http_error(exc)
+            return (render or self.error)(rec, mapped if mapped is not None else self.bug(rec, exc))
+        finally:
+            self.metrics.in_flight -= 1
+            self.finish(rec, route)
+
+    async def complete(
+        self, request: ChatRequest, resolved: ResolvedTarget, rec: RequestRecord, ctx: RequestContext
+    ) -> tuple[ChatResult, Served, dict[str, str]]:
+        """A whole (non-streaming) answer within the request's deadline, with the served headers;
+        the attempts and usage are recorded."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(loop.time() + (ctx.deadline - time.monotonic())):
+                result, served = await self.router.complete(request, resolved.target, ctx)
+        except InputError as exc:
+            raise self.not_carried(resolved, exc) from None
+        headers = self.served_headers(served, rec)
+        self.observe_served(served)
+        if result.usage is not None:
+            rec.input_tokens, rec.output_tokens = result.usage.input, result.usage.output
+            self.metrics.usage(served.ref.key, served.ref.provider, result.usage)
+        return result, served, headers
 
 
 def _failover(gw: Gateway, exc: BaseException) -> HttpError:

@@ -48,11 +48,13 @@ class LocalHits:
 
 
 def _presented(authorization: str | None, api_key: str | None) -> str | None:
+    """The bearer token, else ``x-api-key`` (what Anthropic SDKs send), else None."""
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-        return None
+        if not api_key:
+            return None
     return api_key.strip() if api_key else None
 
 
@@ -108,7 +110,8 @@ class Authenticator:
         if presented is None:
             raise HttpError(
                 401,
-                "Missing credentials: send Authorization: Bearer <gateway token or client key>.",
+                "Missing credentials: send Authorization: Bearer <gateway token or client key> "
+                "(Anthropic clients: x-api-key).",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         raise HttpError(401, "Invalid gateway token or client key.", headers={"WWW-Authenticate": "Bearer"})

@@ -12,18 +12,23 @@ The contract (the router's commit point, seen from the client):
   "error"``) and ``data: [DONE]``; never a clean finish.
 * A client that disconnects cancels the handler; ``Run.aclose()`` closes the upstream connection
   at once.
+
+Every door uses this writer with its own encoder (OpenAI chunks, Anthropic events, Responses
+events). An encoder that has ``end(usage)`` and ``fail(error)`` (see :class:`Ending`) frames the
+end of its stream itself; otherwise OpenAI's framing applies (usage chunk when asked, then
+``data: [DONE]``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
-from ..errors import ProviderError
+from ..errors import InputError, ProviderError
 from ..routing.types import RequestContext, Run
 from ..wire.openai_front import DONE
 from ..wire.types import (
@@ -43,7 +48,7 @@ from .app import SECURITY_HEADERS, Gateway
 from .errors import HttpError, provider_error_json
 from .targets import ResolvedTarget
 
-__all__ = ["SSE_HEADERS", "open_run", "relay_stream"]
+__all__ = ["SSE_HEADERS", "Encoder", "Ending", "open_run", "relay_stream"]
 
 SSE_HEADERS = {
     **SECURITY_HEADERS,
@@ -67,6 +72,30 @@ class Encoder(Protocol):
 EncoderFactory = Callable[..., Encoder]
 
 
+@runtime_checkable
+class Ending(Protocol):
+    """How a stream ends: ``end`` after a finish (the usage seen, if any), ``fail`` after a
+    failure (the error event and whatever closes the stream); both return the last bytes."""
+
+    def end(self, usage: Usage | None) -> bytes: ...
+    def fail(self, error: dict[str, Any]) -> bytes: ...
+
+
+class _ChunkEnding:
+    """OpenAI's framing: the usage chunk when the caller asked for it, then ``data: [DONE]``."""
+
+    __slots__ = ("enc", "include_usage")
+
+    def __init__(self, enc: Encoder, include_usage: bool) -> None:
+        self.enc, self.include_usage = enc, include_usage
+
+    def end(self, usage: Usage | None) -> bytes:
+        return self.enc.usage(usage) + DONE if self.include_usage and usage is not None else DONE
+
+    def fail(self, error: dict[str, Any]) -> bytes:
+        return self.enc.error(error) + DONE
+
+
 def loop_deadline(ctx: RequestContext) -> float:
     """``ctx.deadline`` (monotonic) on the running loop's clock."""
     return asyncio.get_running_loop().time() + (ctx.deadline - time.monotonic())
@@ -77,6 +106,8 @@ async def open_run(gw: Gateway, request: ChatRequest, resolved: ResolvedTarget, 
     try:
         async with asyncio.timeout_at(loop_deadline(ctx)):
             return await gw.router.open(request, resolved.target, ctx)
+    except InputError as exc:  # a feature the provider's API cannot carry: say which, and where
+        raise gw.not_carried(resolved, exc) from None
     except TimeoutError:
         raise HttpError(
             504, "No model answered within the request's time limit.", code="request_timeout"
@@ -104,9 +135,16 @@ class _Pump:
     """Writes one committed stream; ``ended`` is set once a finish or an error was written."""
 
     def __init__(
-        self, gw: Gateway, enc: Encoder, resp: web.StreamResponse, rec: RequestRecord, run: Run
+        self,
+        gw: Gateway,
+        enc: Encoder,
+        resp: web.StreamResponse,
+        rec: RequestRecord,
+        run: Run,
+        *,
+        ending: Ending,
     ) -> None:
-        self.gw, self.enc, self.resp, self.rec, self.run = gw, enc, resp, rec, run
+        self.gw, self.enc, self.ending, self.resp, self.rec, self.run = gw, enc, ending, resp, rec, run
         self.usage: Usage | None = None
         self.finished = False
         self.errored = False
@@ -131,7 +169,7 @@ class _Pump:
     def _error(self, event: ErrorEvent) -> bytes:
         self.errored = True
         self.rec.error = event.error.describe()
-        return self.enc.error(provider_error_json(event.error, self.gw.redact))
+        return self.ending.fail(provider_error_json(event.error, self.gw.redact))
 
     def _on_usage(self, event: UsageEvent) -> None:
         self._usage(event.usage)
@@ -142,21 +180,19 @@ class _Pump:
         ref = self.run.served.ref
         self.gw.metrics.usage(ref.key, ref.provider, usage)
 
-    async def pump(self, events: AsyncIterator[StreamEvent], include_usage: bool) -> None:
+    async def pump(self, events: AsyncIterator[StreamEvent]) -> None:
         async for event in events:
             data = self.encode(event)
             if data is not None:
                 await self.resp.write(data)
             if self.errored:
-                break
-        if self.errored:
-            tail = DONE
-        elif self.finished:
-            tail = self.enc.usage(self.usage) + DONE if include_usage and self.usage is not None else DONE
+                return  # the error event closed the stream
+        if self.finished:
+            tail = self.ending.end(self.usage)
         else:
             error = ProviderError("The upstream stream ended without a finish.", kind="cut", reason="timeout")
             self.rec.error = error.message
-            tail = self.enc.error(provider_error_json(error, self.gw.redact)) + DONE
+            tail = self.ending.fail(provider_error_json(error, self.gw.redact))
         await self.resp.write(tail)
 
 
@@ -178,7 +214,12 @@ async def relay_stream(
     ctx: RequestContext,
     rec: RequestRecord,
     make_encoder: EncoderFactory,
+    id_prefix: str = "chatcmpl-",
+    headers: Mapping[str, str] | None = None,
 ) -> web.StreamResponse:
+    """Open the run, then write the committed stream with the door's encoder (``make_encoder`` is
+    called with ``completion_id`` (``id_prefix`` + the request id), ``created``, ``model`` and
+    ``provider``); ``headers`` are added to the response's."""
     from .routes_openai import display_model
 
     run = await open_run(gw, request, resolved, ctx)
@@ -188,17 +229,23 @@ async def relay_stream(
         async with asyncio.timeout_at(deadline):
             first, info = await _first(events)
         served = run.served
-        resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **gw.served_headers(served, rec)})
+        extra = (
+            gw.served_headers(served, rec)
+            if headers is None
+            else {**gw.served_headers(served, rec), **headers}
+        )
+        resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **extra})
         await resp.prepare(http)
         rec.status = 200
         gw.observe_served(served)
         enc = make_encoder(
-            completion_id="chatcmpl-" + rec.request_id.removeprefix("req_"),
+            completion_id=id_prefix + rec.request_id.removeprefix("req_"),
             created=int(time.time()),
             model=display_model(resolved, served, info.model if info else served.model),
             provider=(info.provider_name if info else None) or served.ref.provider,
         )
-        pump = _Pump(gw, enc, resp, rec, run)
+        ending = enc if isinstance(enc, Ending) else _ChunkEnding(enc, request.include_usage)
+        pump = _Pump(gw, enc, resp, rec, run, ending=ending)
         head = enc.role()
         encoded = pump.encode(first) if first is not None else None
         await resp.write(head + encoded if encoded else head)
@@ -206,12 +253,10 @@ async def relay_stream(
         try:
             async with asyncio.timeout_at(deadline):
                 if not pump.errored:
-                    await pump.pump(events, request.include_usage)
-                else:
-                    await resp.write(DONE)
+                    await pump.pump(events)
         except TimeoutError:
             rec.error = "deadline reached mid-stream"
-            await resp.write(enc.error(_timeout_error(gw)) + DONE)
+            await resp.write(ending.fail(_timeout_error(gw)))
         except ConnectionResetError:
             rec.status = 499
         return resp
