@@ -48,10 +48,10 @@ async def post(
     path: str,
     headers: dict[str, str] | None = None,
     auth: str = "x-api-key",
-) -> tuple[int, dict[str, str], bytes]:
-    """A raw POST; ``auth`` is ``x-api-key``, ``bearer`` or ``none``."""
+) -> tuple[int, Any, bytes]:
+    """A raw POST; ``auth`` is ``x-api-key``, ``bearer`` or ``none``. Headers: case-insensitive."""
     sent = {"x-api-key": TOKEN} if auth == "x-api-key" else gw.auth() if auth == "bearer" else {}
     async with aiohttp.ClientSession() as session:
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         async with session.post(gw.url + path, data=data, headers={**sent, **(headers or {})}) as resp:
-            return resp.status, dict(resp.headers), await resp.read()
+            return resp.status, resp.headers.copy(), await resp.read()
