@@ -48,11 +48,14 @@ def probe(base_url: str, spec: RequestSpec, timeout_s: float = 10.0) -> ProbeRes
 
 
 def looks_valid(result: ProbeResult, stream: bool) -> bool:
-    """A 200 whose body is a completion (JSON with content) or an SSE stream that finished."""
+    """A 200 whose body is a completion (JSON with content) or an SSE stream that finished
+    (``data: [DONE]`` or ``event: message_stop``, and no error event or error chunk)."""
     if result.status != 200:
         return False
-    if stream:
-        return b"data:" in result.body or b"event:" in result.body
+    if stream:  # a stream that finished: [DONE] (chat), message_stop (messages), never an error event
+        body = result.body
+        finished = b"data: [DONE]" in body or b"event: message_stop" in body
+        return finished and b"event: error" not in body and b'"finish_reason":"error"' not in body
     return b'"content"' in result.body
 
 
