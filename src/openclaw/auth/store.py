@@ -146,6 +146,30 @@ def _parse_snapshot(rows: dict[str, Any]) -> StoreSnapshot:
     return StoreSnapshot(profiles=profiles, order=_order_map(order_row.get("order")), agent_order=agents)
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout: float = 10.0) -> None:
+    """Switch to WAL once. The switch needs a lock SQLite's busy handler does not wait for, so a
+    writer that meets another one creating the database retries here (bounded)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
 class AuthStore:
     """Read and write auth profiles in the state database at ``path``."""
 
@@ -203,10 +227,16 @@ class AuthStore:
         try:
             conn.execute("PRAGMA busy_timeout=10000")
             if write:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(conn)
                 conn.execute(_SCHEMA)
             yield conn
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                raise SecretFileError(
+                    f"The auth store {self.path} stayed locked by another openclaw process for 10 s; "
+                    "try again.",
+                    path=str(self.path),
+                ) from exc
             raise SecretFileError(
                 f"The auth store {self.path} is not a readable SQLite database ({exc}).", path=str(self.path)
             ) from exc
