@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anthropic
 import pytest
 
@@ -348,3 +349,24 @@ async def test_unknown_model_is_404_in_anthropic_shape(gw: GatewayHarness) -> No
     assert body["type"] == "error" and body["error"]["type"] == "not_found_error"
     assert "gpt-nope" in body["error"]["message"]
     assert caught.value.request_id is not None and caught.value.request_id.startswith("req_")
+
+
+async def test_claude_code_style_request_and_metrics(gw: GatewayHarness) -> None:
+    """Claude Code adds ``?beta=true`` and beta headers; a non-bearer Authorization falls back to
+    ``x-api-key``. The door's requests are counted under route ``messages``."""
+    status, _, raw = await post(
+        gw,
+        {"model": "claude-haiku-4-5", "max_tokens": 16, "messages": HI, "stream": True},
+        path="/v1/messages?beta=true",
+        headers={
+            "anthropic-beta": "fine-grained-tool-streaming-2025-05-14",
+            "Authorization": "Basic Zm9vOmJhcg==",
+        },
+    )
+    assert status == 200 and event_names(sse_blocks(raw))[-1] == "message_stop"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(gw.url + "/metrics", headers=gw.auth()) as resp,
+    ):
+        metrics = await resp.text()
+    assert 'route="messages"' in metrics and 'model="openrouter/anthropic/claude-haiku-4-5"' in metrics
