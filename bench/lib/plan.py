@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 ALL_TARGETS = ("direct", "openclaw", "portkey", "litellm")
-DEFAULT_SCENARIOS = ("chat", "chat-stream")
+DEFAULT_SCENARIOS = ("chat", "chat-stream", "messages", "messages-stream")
 MAX_FOREIGN_CPU = 0.10  # re-measure when other processes took this much of the server's core
 MAX_ATTEMPTS = 3
 SOAK_LIMIT_MB = 80.0

@@ -211,6 +211,10 @@ def _method() -> list[str]:
         "milliseconds (requests bunch onto 1 ms ticks). Latency is measured from the moment wrk writes the "
         "request, so time a request waited for a free connection is not counted (coordinated omission): "
         "the achieved rate is reported, and a target that cannot keep up shows it below the target rate.",
+        "- `messages` rows (Anthropic Messages door, `POST /v1/messages`): openclaw translates to OpenRouter "
+        "chat completions upstream; LiteLLM likewise (`use_chat_completions_url_for_anthropic_messages`); "
+        "Portkey, configured with provider `anthropic`, passes the request through to the fake upstream's "
+        "own `/v1/messages`; direct is the fake upstream's `/v1/messages`.",
         "- Each target starts fresh (own fake upstream process too), is health-checked with a real request, "
         "warmed up per scenario, then measured; servers are stopped (process groups, bounded waits) before "
         "the next one starts.",
