@@ -12,7 +12,7 @@ from openclaw.errors import InputError
 from openclaw.wire.anthropic_front import parse_messages_request
 from openclaw.wire.anthropic_front_encode import MessageStreamEncoder, error_type, message_body, stop_reason
 from openclaw.wire.responses_front import decode_details, encode_details, parse_responses_request
-from openclaw.wire.responses_front_encode import ResponsesStreamEncoder
+from openclaw.wire.responses_front_encode import ResponsesStreamEncoder, merge_details
 from openclaw.wire.types import ChatResult, TextPart, ToolCall, ToolCallDelta, Usage
 from test_door_anthropic_support import sse_blocks
 
@@ -160,3 +160,30 @@ def test_responses_failure_marks_open_items_incomplete() -> None:
         "status": "incomplete",
     }
     assert [d["sequence_number"] for _, d in blocks] == list(range(len(blocks)))
+
+
+def test_streamed_reasoning_fragments_merge_into_one_signed_detail() -> None:
+    fragments = [
+        {"type": "reasoning.text", "text": "Hm", "index": 0, "format": "anthropic-claude-v1"},
+        {"type": "reasoning.text", "text": "m.", "index": 0, "format": "anthropic-claude-v1"},
+        {
+            "type": "reasoning.text",
+            "text": "",
+            "index": 0,
+            "signature": "sig",
+            "format": "anthropic-claude-v1",
+        },
+        {"type": "reasoning.text", "text": "next", "index": 1},
+        {"type": "reasoning.encrypted", "data": "x"},
+    ]
+    assert merge_details(fragments) == [
+        {
+            "type": "reasoning.text",
+            "text": "Hmm.",
+            "index": 0,
+            "format": "anthropic-claude-v1",
+            "signature": "sig",
+        },
+        {"type": "reasoning.text", "text": "next", "index": 1},
+        {"type": "reasoning.encrypted", "data": "x"},
+    ]

@@ -22,7 +22,7 @@ import orjson
 from .responses_front import encode_details
 from .types import ChatResult, ToolCallDelta, Usage
 
-__all__ = ["ResponsesStreamEncoder", "response_body", "responses_usage"]
+__all__ = ["ResponsesStreamEncoder", "merge_details", "response_body", "responses_usage"]
 
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -60,11 +60,32 @@ def _call_item(
     }
 
 
+def merge_details(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Streamed ``reasoning.text`` fragments of one block (same ``index``) as one detail, its
+    text joined and its signature kept, as a provider wants the block back."""
+    merged: list[dict[str, Any]] = []
+    for detail in details:
+        last = merged[-1] if merged else None
+        same = last is not None and last.get("type") == detail.get("type") == "reasoning.text"
+        if (
+            same
+            and last is not None
+            and last.get("index") == detail.get("index")
+            and not last.get("signature")
+        ):
+            last["text"] = last.get("text", "") + detail.get("text", "")
+            if detail.get("signature"):
+                last["signature"] = detail["signature"]
+        else:
+            merged.append(dict(detail))
+    return merged
+
+
 def _reasoning_item(item_id: str, text: str, details: list[dict[str, Any]] | None) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "reasoning", "id": item_id, "summary": []}
     item["content"] = [{"type": "reasoning_text", "text": text}] if text else []
     if details and any(d.get("signature") or d.get("data") for d in details):
-        item["encrypted_content"] = encode_details(details)
+        item["encrypted_content"] = encode_details(merge_details(details))
     return item
 
 
