@@ -253,3 +253,23 @@ async def test_a_door_can_be_turned_off(home: Path, upstream: FakeUpstream, off:
         status, _, _ = await post(gw, body, path=path)
         still, _, _ = await post(gw, body, path=other)
     assert status == 404 and still == 200
+
+
+async def test_streamed_thinking_survives_the_responses_door_to_anthropic(gw: GatewayHarness) -> None:
+    gw.upstream.queue(Reply.reasoning("Think hard.", "Done.", chunks=["Think", " hard."], signature="sig-r"))
+    client = gw.openai()
+    async with client.responses.stream(
+        model=MODELS["openrouter"], input="Q?", reasoning={"effort": "low"}
+    ) as events:
+        first = await events.get_final_response()
+    items = [item.model_dump(exclude_none=True) for item in first.output]
+    await client.responses.create(
+        model=MODELS["anthropic"],
+        max_output_tokens=4096,
+        input=[{"role": "user", "content": "Q?"}, *items, {"role": "user", "content": "More?"}],  # type: ignore[list-item]
+    )
+    body = gw.upstream.chat_requests[-1].json
+    assert body["messages"][1]["content"] == [
+        {"type": "thinking", "thinking": "Think hard.", "signature": "sig-r"},
+        {"type": "text", "text": "Done."},
+    ]
