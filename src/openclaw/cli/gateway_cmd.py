@@ -2,6 +2,7 @@
 
     openclaw gateway run [--port 18789] [--bind loopback|lan|IP] [--workers N] [--log-format json]
     openclaw gateway status [--json]
+    openclaw gateway token                                  prints the shared token (for clients)
     openclaw gateway keys add [--id ID] [--label TEXT]     prints the new key once
     openclaw gateway keys list [--json]
     openclaw gateway keys remove ID
@@ -147,6 +148,34 @@ def status_cmd(obj: CliContext, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------------------- client keys
+
+
+@gateway.command("token")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def token_cmd(obj: CliContext, as_json: bool) -> None:
+    """Print the gateway's shared secret (token or password) for clients to use.
+
+    \b
+    Examples:
+      export OPENAI_API_KEY=$(openclaw gateway token)
+      curl -H "Authorization: Bearer $(openclaw gateway token)" http://127.0.0.1:18789/v1/models
+    """
+    from ..gateway.settings import shared_secret
+
+    snapshot = obj.snapshot()
+    mode, secret = shared_secret(snapshot.typed.gateway, snapshot.env)
+    if secret is None:
+        warn(
+            f"No shared gateway secret is set (gateway.auth.mode is {mode}). Set gateway.auth.token or "
+            "OPENCLAW_GATEWAY_TOKEN, run `openclaw onboard`, or give each client its own key with "
+            "`openclaw gateway keys add`."
+        )
+        sys.exit(1)
+    if as_json:
+        emit_json({"mode": mode, "secret": secret})
+    else:
+        sys.stdout.write(secret + "\n")
 
 
 @gateway.group("keys")

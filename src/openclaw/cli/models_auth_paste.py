@@ -30,7 +30,7 @@ __all__ = ["login", "paste_api_key", "paste_token", "read_secret"]
 
 GATEWAY_NOTE = (
     "{what} saved, but the Gateway has not confirmed applying the provider settings. "
-    "Run `openclaw gateway restart` to apply them."
+    "A running gateway uses it after a restart (stop it, then `openclaw gateway run` again)."
 )
 
 

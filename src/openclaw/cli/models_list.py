@@ -29,6 +29,7 @@ from .models_status_data import current_selection
 __all__ = ["ListRow", "build_rows", "config_facts", "list_models", "render_table"]
 
 MODEL_PAD, INPUT_PAD, CTX_PAD, LOCAL_PAD, AUTH_PAD = 42, 10, 11, 5, 5
+INPUT_MAX = 16  # the Input column grows up to this for rows such as text+image+file
 
 
 @dataclass(slots=True)
@@ -190,7 +191,7 @@ def _safe(lookup: Callable[[str], ModelFacts | None] | None, key: str) -> ModelF
 
 def _ctx_label(row: ListRow) -> str:
     def k(value: int) -> str:
-        return str(value) if value < 1024 else f"{round(value / 1024)}k"
+        return str(value) if value < 1000 else f"{round(value / 1000)}k"  # 200000 -> 200k, as OpenClaw
 
     if row.context_window is None:
         return "-"
@@ -208,14 +209,15 @@ def _truncate(text: str, width: int) -> str:
 
 
 def render_table(rows: list[ListRow]) -> list[str]:
+    input_pad = max([INPUT_PAD, *(min(len(r.input or "-"), INPUT_MAX) for r in rows)])
     header = " ".join(
-        ["Model".ljust(MODEL_PAD), "Input".ljust(INPUT_PAD), "Ctx".ljust(CTX_PAD), "Local", "Auth ", "Tags"]
+        ["Model".ljust(MODEL_PAD), "Input".ljust(input_pad), "Ctx".ljust(CTX_PAD), "Local", "Auth ", "Tags"]
     )
     lines = [header]
     for row in rows:
         cells = [
             _truncate(row.key, MODEL_PAD).ljust(MODEL_PAD),
-            (row.input or "-").ljust(INPUT_PAD),
+            _truncate(row.input or "-", INPUT_MAX).ljust(input_pad),
             _ctx_label(row).ljust(CTX_PAD),
             _yes_no(row.local).ljust(LOCAL_PAD),
             _yes_no(row.available).ljust(AUTH_PAD),

@@ -137,6 +137,13 @@ def _enabled(endpoint: object) -> bool:
     return endpoint is None or bool(getattr(endpoint, "enabled", True))
 
 
+def shared_secret(section: GatewaySection | None, env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The auth mode and the shared token/password clients present (None when there is none)."""
+    auth = section.auth if section is not None else None
+    mode = auth.mode if auth else "token"
+    return mode, _auth_secret(mode, auth, env)
+
+
 def _auth_secret(mode: str, auth: object, env: Mapping[str, str]) -> str | None:
     if mode == "token":
         configured = _secret(getattr(auth, "token", None), env, "gateway.auth.token")

@@ -147,8 +147,8 @@ def chat_body(request: ChatRequest, model: str, opts: BodyOptions) -> dict[str, 
         value = getattr(request, name)
         if value is not None:
             body[name] = value
-    if opts.openrouter and request.fallbacks:
-        body["models"] = [model, *request.fallbacks]
+    # request.fallbacks is openclaw's own chain: the router walks it, so it is never sent upstream
+    # (OpenRouter would fail over on its own and hide which attempt failed).
     for key, value in request.extra.items():
         if key not in FORBIDDEN_EXTRA:
             body[key] = value
