@@ -43,7 +43,13 @@ def test_paste_api_key_as_observed(cli, onboarded: Path) -> None:  # type: ignor
     ]
     result = cli(*args, input=FAKE_KEY_2 + "\n")
     assert result.code == 0, result.stderr
-    assert result.stdout == CAPTURE.read_text()
+    # As captured, except that we name a command that exists here (OpenClaw says
+    # `openclaw gateway restart`, which this CLI does not have).
+    expected = CAPTURE.read_text().replace(
+        "Run `openclaw gateway restart` to apply them.",
+        "A running gateway uses it after a restart (stop it, then `openclaw gateway run` again).",
+    )
+    assert result.stdout == expected
     assert FAKE_KEY_2 not in result.output
     profile = _store(onboarded).load().profiles["openrouter:second"]
     assert (profile.type, profile.secret) == ("api_key", FAKE_KEY_2)
