@@ -1,12 +1,13 @@
 """One attempt: send one candidate, read up to the commit point, or fail with a ProviderError.
 
-``open_stream`` pulls events until the first piece of *content* (text, reasoning, a tool-call
-fragment, or a finish) and returns them buffered together with the live iterator; anything that
+:func:`read_to_commit` takes events until the first piece of *content* (text, reasoning, a tool-call
+fragment, or a finish) and keeps them buffered together with the live iterator; anything that
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
 error chunk, a finish that only says ``content_filter``) raises
-:class:`~openclaw.errors.ProviderError` and the upstream connection is closed. ``collect`` reads
-the whole answer, folded into an :class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees
-it (non-streaming callers), so any failure up to the very end can still fail over.
+:class:`~openclaw.errors.ProviderError` and the upstream connection is closed.
+:func:`read_whole` reads the whole answer, folded into an
+:class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees it (non-streaming callers), so
+any failure up to the very end can still fail over.
 
 Neither adds a timer of its own: each attempt's ``Timeouts.total`` is what is left of the request
 budget, and transports enforce it (the gateway also bounds ``open`` by the client's deadline).
@@ -22,7 +23,7 @@ from ..errors import ProviderError
 from ..wire.aggregate import Aggregator
 from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
 
-__all__ = ["Opened", "close_quietly", "collect", "is_content", "open_stream"]
+__all__ = ["Opened", "close_quietly", "is_content", "read_to_commit", "read_whole"]
 
 
 def is_content(event: StreamEvent) -> bool:
@@ -68,42 +69,40 @@ def _filtered() -> ProviderError:
     )
 
 
-async def open_stream(stream: AsyncIterator[StreamEvent]) -> Opened:
-    """Read up to the first content event (the transport bounds the wait: the attempt's
-    ``Timeouts.total`` is what is left of the request budget)."""
+async def read_to_commit(stream: AsyncIterator[StreamEvent]) -> Opened:
+    """Events up to the first content event (the commit point), buffered; the caller reads on
+    from the live stream."""
     opened = Opened(stream)
     buffered = opened.buffered
     try:
         async for event in stream:
             buffered.append(event)
-            if is_content(event):
-                if isinstance(event, Finish) and event.reason == "content_filter":
-                    raise _filtered()
-                return opened
+            kind = type(event)
+            if kind is ResponseInfo or kind is UsageEvent:
+                continue
+            if kind is Finish and event.reason == "content_filter":  # type: ignore[union-attr]
+                raise _filtered()
+            return opened
         raise ProviderError("the stream ended before any content", kind="cut")
     except BaseException:
         await close_quietly(stream)
         raise
 
 
-async def collect(stream: AsyncIterator[StreamEvent]) -> Opened:
-    """Read the whole answer before anyone sees it, folding it into ``Opened.agg``."""
+async def read_whole(stream: AsyncIterator[StreamEvent]) -> Opened:
+    """The whole answer, folded into an Aggregator as it arrives."""
     agg = Aggregator()
-    opened = Opened(stream, complete=True, agg=agg)
-    content = False
+    add = agg.add
     try:
         async for event in stream:
-            agg.add(event)
-            kind = type(event)
-            if kind is Finish:
-                assert isinstance(event, Finish)
-                if event.reason == "content_filter" and not content:
-                    raise _filtered()
-            elif kind is not ResponseInfo and kind is not UsageEvent:
-                content = True
+            add(event)
         if not agg.finished:
             raise ProviderError("the answer ended without a finish", kind="cut")
+        if agg.result_.finish_reason == "content_filter":
+            res = agg.result()
+            if not (res.text or res.tool_calls or res.reasoning):
+                raise _filtered()
     except BaseException:
         await close_quietly(stream)
         raise
-    return opened
+    return Opened(stream, complete=True, agg=agg)

@@ -7,12 +7,14 @@ reason instead, and is listed as skipped in every request that names it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CredentialError, OpenClawError
+from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
-from ..transports.base import Credential, Transport
+from ..transports.base import Credential, Timeouts, Transport
 from .capability import CAPABILITY
 from .classify import FORMAT
 from .cooldown import credential_key, model_key
@@ -38,6 +40,8 @@ class Candidate:
     model_key: str
     upstream_model: str
     slot: Slot
+    timeouts: Timeouts  # the provider's per-attempt timeouts, before the budget cuts them
+    params: Mapping[str, Any]  # merged per-model params for the default agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,17 @@ def model_entry(router: Router, ref: ModelRef) -> ModelEntry:
     except OpenClawError as exc:
         return ModelEntry(ref, facts, problem=(CAPABILITY, exc.message))
     upstream = router.upstream_model(provider, ref)
+    seconds = provider.timeout_seconds
+    timeouts = Timeouts() if seconds is None else Timeouts(read=seconds)
+    params = router.params(ref, DEFAULT_AGENT_ID)
     out = []
     for credential in plan:
         ckey = credential_key(provider.id, credential)
         slot = Slot(ref, credential.label, facts)
         mkey = model_key(ckey, ref.key)
-        out.append(Candidate(ref, provider, transport, facts, credential, ckey, mkey, upstream, slot))
+        out.append(
+            Candidate(
+                ref, provider, transport, facts, credential, ckey, mkey, upstream, slot, timeouts, params
+            )
+        )
     return ModelEntry(ref, facts, tuple(out))

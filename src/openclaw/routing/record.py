@@ -10,6 +10,7 @@ config prices); a failed one costs nothing unless the provider reported a cost f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..catalog.resolve import ModelFacts
@@ -38,10 +39,13 @@ class Slot:
 @dataclass(slots=True)
 class Recorder:
     ctx: RequestContext
-    redactor: Redactor
+    redactors: Callable[[], Redactor]  # built on first use: the happy path never needs one
     ledger: Ledger | None
     stream: bool
     attempts: list[Attempt] = field(default_factory=list)
+
+    def redactor(self, text: str) -> str:
+        return self.redactors()(text)
 
     def describe(self, err: ProviderError) -> str:
         """The provider's message, redacted and prefixed with the failure kind when there was

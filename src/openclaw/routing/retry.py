@@ -161,8 +161,12 @@ class Budget:
         """True when waiting ``wait`` seconds still leaves time for one more attempt."""
         return wait + MIN_ATTEMPT_SECONDS < self.remaining()
 
-    def timeouts(self, base: Timeouts, attempt_timeout: float | None) -> Timeouts:
-        """Per-attempt timeouts cut to the remaining budget."""
-        left = max(MIN_ATTEMPT_SECONDS, self.remaining())
+    def timeouts(self, base: Timeouts, attempt_timeout: float | None, now: float | None = None) -> Timeouts:
+        """Per-attempt timeouts cut to the remaining budget (``now``: a monotonic reading)."""
+        left = self.deadline - (self.monotonic() if now is None else now)
+        left = left if left > MIN_ATTEMPT_SECONDS else MIN_ATTEMPT_SECONDS
         read = base.read if attempt_timeout is None else attempt_timeout
-        return Timeouts(connect=min(base.connect, left), read=min(read, left), total=left)
+        connect = base.connect
+        return Timeouts(
+            connect=connect if connect < left else left, read=read if read < left else left, total=left
+        )

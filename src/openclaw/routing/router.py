@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..refs import ModelRef
-from ..transports.base import Timeouts, Transport
+from ..transports.base import Transport
 from ..transports.registry import upstream_model
 from ..usage.pricing import price_usage
 from ..wire.types import ChatRequest, ChatResult
@@ -70,7 +70,6 @@ class Router:
         self._entries: dict[ModelRef, ModelEntry] = {}
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
-        self._timeouts: dict[str, Timeouts] = {}
         self._id_prefix = f"req-{os.urandom(4).hex()}-"
         recent = getattr(runtime.state, "recent", None)  # LocalState: records in memory, no I/O
         self._recent: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
@@ -104,49 +103,60 @@ class Router:
 
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
-        walk, opened, cand, served = await self._commit(request, target, ctx, whole=False)
+        walk = self._walk(request, target, ctx)
+        opened, cand = await walk.run(whole=False)
+        served = self._served(walk, opened, cand)
+        if self._had_records(walk, cand):
+            await self._recovered(cand)
         return RouterRun(walk, opened, cand, served)
 
     async def complete(
         self, request: ChatRequest, target: Target, ctx: RequestContext
     ) -> tuple[ChatResult, Served]:
         """The whole answer (any failure before its end can still fail over)."""
-        walk, opened, cand, served = await self._commit(request, target, ctx, whole=True)
+        walk = self._walk(request, target, ctx)
+        opened, cand = await walk.run(whole=True)
+        served = self._served(walk, opened, cand)
+        if self._had_records(walk, cand):
+            await self._recovered(cand)
         assert opened.agg is not None
         result = opened.agg.result()
         if result.usage is not None:
             result.usage = price_usage(result.usage, cand.facts)
-        ts, started = walk.opened_at
-        latency = (self.clock.monotonic() - started) * 1000.0
-        attempt = walk.rec.attempts[-1]
+        latency = walk.rec.attempts[-1].latency_ms  # read whole: the commit was the end
         walk.rec.finished(
             cand.slot,
-            ts=ts,
+            ts=walk.opened_at[0],
             latency_ms=latency,
-            ttft_ms=attempt.latency_ms,
+            ttft_ms=latency,
             usage=result.usage,
             served_model=served.model,
         )
         return result, served
 
-    async def _commit(
-        self, request: ChatRequest, target: Target, ctx: RequestContext, *, whole: bool
-    ) -> tuple[Walk, Opened, Candidate, Served]:
+    def _walk(self, request: ChatRequest, target: Target, ctx: RequestContext) -> Walk:
         ctx.deadline = min(ctx.deadline, self.clock.monotonic() + self.policy.request_timeout)
-        walk = Walk(self, request, target, ctx)
-        opened, cand = await walk.run(whole=whole)
-        latency = (self.clock.monotonic() - walk.opened_at[1]) * 1000.0
-        walk.rec.committed(cand.slot, latency_ms=latency)
-        state = self.runtime.state
-        if state is not None:  # a recovery clears the keys' records; usually there are none
-            now = self.clock.now()
-            keys = (cand.cred_key, cand.model_key)
-            if self._recent is None or self._recent(keys, now):
-                for key in keys:
-                    await state.record_success(key, now)
-        model = opened.served_model or cand.upstream_model
-        served = Served(ref=cand.ref, profile=cand.credential.label, model=model, attempts=walk.rec.attempts)
-        return walk, opened, cand, served
+        return Walk(self, request, target, ctx)
+
+    def _served(self, walk: Walk, opened: Opened, cand: Candidate) -> Served:
+        """The commit: record the attempt that answers, and say who served."""
+        walk.rec.committed(cand.slot, latency_ms=(self.clock.monotonic() - walk.opened_at[1]) * 1000.0)
+        agg = opened.agg
+        model = agg.result_.model if agg is not None else opened.served_model
+        return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.rec.attempts)
+
+    def _had_records(self, walk: Walk, cand: Candidate) -> bool:
+        """Does the state backend remember failures of this key? (A dict miss, usually.)"""
+        if self.runtime.state is None:
+            return False
+        recent = self._recent
+        return recent is None or bool(recent((cand.cred_key, cand.model_key), walk.opened_at[0]))
+
+    async def _recovered(self, cand: Candidate) -> None:
+        state, now = self.runtime.state, self.clock.now()
+        assert state is not None
+        for key in (cand.cred_key, cand.model_key):
+            await state.record_success(key, now)
 
     # -- per-router caches (the config snapshot does not change under a router) ---------------
 
@@ -172,6 +182,9 @@ class Router:
 
     def thinking(self, agent_id: str) -> str | None:
         """The configured thinking level: the agent's ``thinkingDefault``, else the defaults'."""
+        known = self._thinking
+        if agent_id in known:
+            return known[agent_id]
         if agent_id not in self._thinking:
             agents = self.runtime.typed.agents
             entry = agents.entries.get(agent_id) if agents else None
@@ -179,13 +192,6 @@ class Router:
             own = entry.thinking_default if entry else None
             self._thinking[agent_id] = own or (defaults.thinking_default if defaults else None)
         return self._thinking[agent_id]
-
-    def base_timeouts(self, provider: ResolvedProvider) -> Timeouts:
-        found = self._timeouts.get(provider.id)
-        if found is None:
-            seconds = provider.timeout_seconds
-            found = self._timeouts[provider.id] = Timeouts() if seconds is None else Timeouts(read=seconds)
-        return found
 
     @staticmethod
     def upstream_model(provider: ResolvedProvider, ref: ModelRef) -> str:

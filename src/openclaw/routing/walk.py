@@ -26,16 +26,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import Attempt, CredentialError, FailoverError, OpenClawError, ProviderError
+from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
 from ..state.base import Cooldown
 from ..transports.base import UpstreamCall
 from ..wire.types import ChatRequest
 from . import capability
-from .attempt import Opened, collect, open_stream
+from .attempt import Opened
+from .attempt import read_to_commit as _read_to_commit
+from .attempt import read_whole as _read_whole
 from .candidates import Candidate
 from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
 from .cooldown import RecentCooldowns
@@ -59,11 +63,6 @@ class _Tried:
     ready_at: float | None  # monotonic time; None: not again in this request
 
 
-class _Stop(Exception):
-    def __init__(self, err: ProviderError) -> None:
-        self.err = err
-
-
 class Walk:
     __slots__ = (
         "_models",
@@ -80,6 +79,7 @@ class Walk:
         "sent",
         "target",
         "tried",
+        "verdict",
     )
 
     def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
@@ -88,7 +88,8 @@ class Walk:
         self.target = target
         self.ctx = ctx
         self.budget = Budget(ctx.deadline, router.clock.monotonic)
-        self.rec = Recorder(ctx, router.runtime.redactor, router.runtime.ledger, request.stream)
+        runtime = router.runtime
+        self.rec = Recorder(ctx, lambda: runtime.redactor, runtime.ledger, request.stream)
         self.last: ProviderError | None = None
         self.tried: dict[str, _Tried] = {}
         self.cooling: dict[str, float] = {}  # model key -> epoch end of its stored cooldown
@@ -97,45 +98,54 @@ class Walk:
         self.sent = 0
         self._models: dict[int, tuple[Candidate, ...]] = {}  # by position in the chain
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
+        self.verdict: ProviderError | None = None  # the last candidate's failure (see _pass)
 
     # -- the walk ----------------------------------------------------------------------------
 
     async def run(self, *, whole: bool) -> tuple[Opened, Candidate]:
+        """The first candidate to reach the commit point (one frame between the caller and each
+        attempt: the network resumes through as few coroutines as possible)."""
         passes = min(self.r.policy.max_retries + 1, _MAX_PASSES_HARD)
-        try:
-            for pass_no in range(passes):
-                found = await self._pass(pass_no, whole)
-                if found is not None:
-                    return found
-                wait = self._next_wait() if pass_no + 1 < passes else None
-                if wait is None:
-                    break
-                await self.r.clock.sleep(wait)
-        except _Stop as stop:
-            raise self._failure(stopped=stop.err) from None
-        raise self._failure()
-
-    async def _pass(self, pass_no: int, whole: bool) -> tuple[Opened, Candidate] | None:
-        for index, ref in enumerate(self.target.candidates):
-            rotations = 0
-            for cand in self._candidates(index, ref):
-                if self.budget.expired():
-                    return None
-                if not self._eligible(cand, pass_no):
-                    continue
-                opened, err = await self._try(cand, whole)
+        for pass_no in range(passes):
+            for cand in self._pass(pass_no):
+                opened, err = await self._attempt(cand, whole)
+                inline = 0
+                while err is not None and (delay := self._retry_delay(cand, err, inline)) is not None:
+                    await self.r.clock.sleep(delay)
+                    inline += 1
+                    opened, err = await self._attempt(cand, whole)
                 if opened is not None:
                     return opened, cand
                 assert err is not None
-                policy = policy_for(err.reason or "")
-                if policy.action == "stop":
-                    raise _Stop(err)
-                if policy.action != "next_key":
+                if policy_for(err.reason or "").action == "stop":
+                    raise self._failure(stopped=err)
+                await self._after_failure(cand, err)
+                self.verdict = err
+            wait = self._next_wait() if pass_no + 1 < passes else None
+            if wait is None:
+                break
+            await self.r.clock.sleep(wait)
+        raise self._failure()
+
+    def _pass(self, pass_no: int) -> Iterator[Candidate]:
+        """Candidates to try in this pass, in order. After each one fails, ``self.verdict``
+        holds its error, which decides between the next key and the next model."""
+        for index, ref in enumerate(self.target.candidates):
+            rotations = 0
+            for cand in self._candidates(index, ref):
+                if self.sent and self.budget.expired():
+                    return
+                if not self._eligible(cand, pass_no):
+                    continue
+                self.verdict = None
+                yield cand
+                err = self.verdict
+                policy = policy_for(err.reason or "") if err is not None else None
+                if policy is None or policy.action != "next_key":
                     break
                 rotations += 1
                 if policy.rotations is not None and rotations > policy.rotations:
                     break
-        return None
 
     # -- candidates --------------------------------------------------------------------------
 
@@ -188,26 +198,14 @@ class Walk:
 
     # -- one candidate, with same-model retries ----------------------------------------------
 
-    async def _try(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
-        retries = self.tried[cand.model_key].retries if cand.model_key in self.tried else 0
-        inline = 0
-        while True:
-            opened, err = await self._attempt(cand, whole)
-            if opened is not None:
-                return opened, None
-            assert err is not None
-            policy = policy_for(err.reason or "")
-            if policy.action != "retry" or inline >= self.r.policy.max_retries:
-                break
-            if err.kind == "timeout" and cand.ref != self.target.candidates[-1]:
-                break  # a full attempt timeout: another model is the better bet
-            delay = self._delay(err, inline)
-            if delay is None or not self.budget.fits(delay):
-                break
-            await self.r.clock.sleep(delay)
-            inline += 1
-        await self._after_failure(cand, err, retries)
-        return None, err
+    def _retry_delay(self, cand: Candidate, err: ProviderError, inline: int) -> float | None:
+        """Seconds before retrying the same model and key, or None to move on."""
+        if policy_for(err.reason or "").action != "retry" or inline >= self.r.policy.max_retries:
+            return None
+        if err.kind == "timeout" and cand.ref != self.target.candidates[-1]:
+            return None  # a full attempt timeout: another model is the better bet
+        delay = self._delay(err, inline)
+        return delay if delay is not None and self.budget.fits(delay) else None
 
     def _delay(self, err: ProviderError, retry_index: int) -> float | None:
         """Seconds before a retry: the server's wait (None if over the cap), else backoff."""
@@ -217,7 +215,8 @@ class Walk:
         return self.r.policy.backoff(retry_index, self.r.clock.random())
 
     async def _attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
-        r = self.r
+        r, agent = self.r, self.target.agent_id
+        ts, started = r.clock.now(), r.clock.monotonic()
         call = UpstreamCall(
             provider=cand.provider,
             ref=cand.ref,
@@ -225,17 +224,16 @@ class Walk:
             credential=cand.credential,
             request=self.request,
             stream=self.request.stream,
-            timeouts=self.budget.timeouts(r.base_timeouts(cand.provider), r.policy.attempt_timeout),
-            params=r.params(cand.ref, self.target.agent_id),
+            timeouts=self.budget.timeouts(cand.timeouts, r.policy.attempt_timeout, started),
+            params=cand.params if agent == DEFAULT_AGENT_ID else r.params(cand.ref, agent),
             facts=cand.facts,
-            thinking=self.ctx.thinking or r.thinking(self.target.agent_id),
+            thinking=self.ctx.thinking or r.thinking(agent),
         )
-        ts, started = r.clock.now(), r.clock.monotonic()
         self.opened_at = (ts, started)
         self.sent += 1
+        stream = cand.transport.stream(call)
         try:
-            stream = cand.transport.stream(call)
-            opened = await (collect(stream) if whole else open_stream(stream))
+            opened = await (_read_whole(stream) if whole else _read_to_commit(stream))
         except ProviderError as err:
             self._fail(cand, err, ts, started)
             return None, err
@@ -253,8 +251,10 @@ class Walk:
         latency = (self.r.clock.monotonic() - started) * 1000.0
         self.rec.failed(cand.slot, err, ts=ts, latency_ms=latency)
 
-    async def _after_failure(self, cand: Candidate, err: ProviderError, retries: int) -> None:
+    async def _after_failure(self, cand: Candidate, err: ProviderError) -> None:
         """Cool the key (or key+model) down, and note when it may be tried again here."""
+        tried = self.tried.get(cand.model_key)
+        retries = tried.retries if tried is not None else 0
         policy = policy_for(err.reason or "")
         await self.cool_down(cand, err)
         ready: float | None = None
