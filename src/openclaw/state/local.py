@@ -27,7 +27,6 @@ since the last failure, so that a key that fails again soon escalates along the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
@@ -35,13 +34,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import orjson
 
 from ..paths import ensure_private_dir
 from .base import Cooldown
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["COOLDOWNS_ROW", "STATE_ROW", "LocalState"]
 
@@ -108,9 +110,16 @@ class LocalState:
         self._clock = clock
         self._mem: dict[str, Cooldown] = {}
         self._hits: dict[str, deque[float]] = {}
-        self._lock = asyncio.Lock()
+        self._lock_obj: asyncio.Lock | None = None  # made on first write (asyncio imported then)
         if db_path is not None and db_path.exists():
             self._mem = self._load()
+
+    def _lock(self) -> asyncio.Lock:
+        if self._lock_obj is None:
+            import asyncio
+
+            self._lock_obj = asyncio.Lock()
+        return self._lock_obj
 
     # -- reads (memory only) -----------------------------------------------------------------
 
@@ -145,7 +154,7 @@ class LocalState:
     # -- writes ------------------------------------------------------------------------------
 
     async def record_failure(self, cooldown: Cooldown) -> None:
-        async with self._lock:
+        async with self._lock():
             old = self._mem.get(cooldown.key)
             if old is not None and not self._kept(old, cooldown.last_failure_at):
                 old = None  # outside the failure window: start over
@@ -156,12 +165,12 @@ class LocalState:
     async def record_success(self, key: str, now: float) -> None:
         if key not in self._mem:
             return  # the happy path: nothing recorded, nothing to write
-        async with self._lock:
+        async with self._lock():
             if self._mem.pop(key, None) is not None:
                 await self._persist(upserts=[], deletes=[key])
 
     async def clear(self, keys: Iterable[str] | None = None) -> int:
-        async with self._lock:
+        async with self._lock():
             if self.db_path is None or not self.db_path.exists():
                 if not self._mem:
                     return 0  # nothing recorded anywhere: no file to create
@@ -194,7 +203,7 @@ class LocalState:
             self._hits.pop(next(iter(self._hits)))
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._lock():
             pass  # writes are awaited where they happen; nothing is pending
 
     # -- persistence -------------------------------------------------------------------------
@@ -249,6 +258,8 @@ class LocalState:
     async def _persist(self, *, upserts: list[Cooldown], deletes: list[str], wipe: bool = False) -> None:
         if self.db_path is None:
             return
+        import asyncio
+
         await asyncio.to_thread(self._write, upserts, deletes, wipe)
 
     def _write(self, upserts: list[Cooldown], deletes: list[str], wipe: bool) -> None:
