@@ -13,9 +13,11 @@ process pinned to one core; this client is pinned to the other. Every row uses t
   state backend on, ledger off;
 * ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
 
-Rounds alternate baseline and router so drift hits both alike; the table shows medians.
+The rows of one round run back to back; the table shows per-round ratios (router row / baseline
+row of the same round) and their median, so drift from other work on the machine hits both sides
+of a ratio alike, and the client's own CPU time per answer, which other processes do not inflate.
 
-    python bench/failover_overhead.py [--seconds 3] [--rounds 5] [--concurrency 32] \
+    python bench/failover_overhead.py [--seconds 2] [--rounds 9] [--concurrency 32] \
         [--append docs/benchmarks.md]
 """
 
@@ -215,20 +217,37 @@ async def _rounds(
                 results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
 
 
+def _ratios(results: dict[str, list[tuple[float, float]]], key: str, base: str, col: int) -> list[float]:
+    """Per-round ratios against the baseline of the same round (pairs cancel drift)."""
+    return [a[col] / b[col] for a, b in zip(results[key], results[base], strict=True)]
+
+
+def _iqr(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0, max(values)]
+    return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
+
+
 def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace, command: str) -> str:
     rate = {k: statistics.median(r for r, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
     lines = [
-        f"| path | completions/s | CPU µs/request | vs. transport (CPU) | streamed answers/s ({args.chunks} "
-        "chunks) | CPU µs/answer | vs. transport (CPU) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| mode | path | answers/s | vs. transport, median (IQR) | client CPU µs/answer | "
+        "vs. transport, median (IQR) |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("transport", "router", "router + ledger"):
-        p, s = f"plain|{name}", f"stream|{name}"
-        dp = (cpu[p] / cpu["plain|transport"] - 1) * 100
-        ds = (cpu[s] / cpu["stream|transport"] - 1) * 100
-        plain = f"| {name} | {rate[p]:,.0f} | {cpu[p]:,.0f} | {dp:+.1f} % "
-        lines.append(plain + f"| {rate[s]:,.1f} | {cpu[s]:,.0f} | {ds:+.1f} % |")
+    for label, mode in (("plain", "non-streaming"), ("stream", f"streaming, {args.chunks} chunks")):
+        base = f"{label}|transport"
+        for name in ("transport", "router", "router + ledger"):
+            key = f"{label}|{name}"
+            if name == "transport":
+                lines.append(f"| {mode} | {name} | {rate[key]:,.1f} | - | {cpu[key]:,.0f} | - |")
+                continue
+            r_rate, r_cpu = _ratios(results, key, base, 0), _ratios(results, key, base, 1)
+            lines.append(
+                f"| {mode} | {name} | {rate[key]:,.1f} | {(statistics.median(r_rate) - 1) * 100:+.1f} % "
+                f"({_iqr(r_rate)}) | {cpu[key]:,.0f} | {(statistics.median(r_cpu) - 1) * 100:+.1f} % "
+                f"({_iqr(r_cpu)}) |"
+            )
     return "\n".join(
         [
             f"### Failover overhead on the happy path ({datetime.date.today().isoformat()})",
@@ -236,9 +255,11 @@ def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespa
             f"Command: `{command}`  ",
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, uvloop; "
             f"client pinned to CPU {CLIENT_CPU}, fake upstream (`--no-record`, zero latency) "
-            f"pinned to CPU {SERVER_CPU}; {args.rounds} alternating rounds of {args.seconds:g} s "
-            f"per row, medians; non-streaming at concurrency {args.concurrency}, streaming at "
-            f"{args.stream_concurrency}. CPU is the client process's own CPU time per request.",
+            f"pinned to CPU {SERVER_CPU}; {args.rounds} rounds of {args.seconds:g} s per row, the "
+            f"rows of a round back to back; non-streaming at concurrency {args.concurrency}, "
+            f"streaming at {args.stream_concurrency}. Ratios are per round (router row / transport "
+            "row of the same round), then the median over rounds. CPU is the client process's own "
+            "CPU time per answer.",
             "",
             *lines,
             "",
