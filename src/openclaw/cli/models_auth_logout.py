@@ -1,7 +1,7 @@
 """``openclaw models auth logout <profileId>``: forget a stored credential.
 
 Removes the profile from the auth store, from ``auth.profiles`` and from every ``auth.order``
-list (a list that becomes empty is deleted). Refuses an unknown id, and an id that a
+list (a list that becomes empty is deleted), and clears its cooldowns. Refuses an unknown id, and an id that a
 ``models.providers.<id>.apiKey`` names. Asks on a terminal unless ``--yes``. The key is not
 revoked at the provider.
 """
@@ -16,6 +16,7 @@ from ..auth.config_edit import drop_profile, provider_key_references
 from ..errors import OpenClawError
 from ..refs import suggest
 from .models_common import cli_context, out, print_write, write_config
+from .models_cooldowns import forget_cooldowns
 from .onboard_interactive import stdin_is_tty
 
 __all__ = ["logout"]
@@ -64,3 +65,4 @@ def logout(ctx: click.Context, profile_id: str, yes: bool) -> None:
     if result.changed:
         print_write(result, cli)
     out(f"Removed auth profile {profile_id}. The key is not revoked at the provider.")
+    forget_cooldowns(runtime, [profile_id], f"Auth profile {profile_id} removed")

@@ -25,6 +25,7 @@ from .models_common import (
     selection,
     write_config,
 )
+from .models_cooldowns import forget_cooldowns
 
 __all__ = ["login", "paste_api_key", "paste_token", "read_secret"]
 
@@ -48,7 +49,9 @@ def read_secret(label: str) -> str:
     return value
 
 
-def _store(ctx: click.Context, profile: AuthProfile, what: str, extra: Any = None) -> None:
+def _store(
+    ctx: click.Context, profile: AuthProfile, what: str, extra: Any = None, removed: tuple[str, ...] = ()
+) -> None:
     cli = cli_context(ctx)
     runtime = cli.runtime()
     runtime.auth_store.upsert(profile)
@@ -62,6 +65,7 @@ def _store(ctx: click.Context, profile: AuthProfile, what: str, extra: Any = Non
     out(GATEWAY_NOTE.format(what=what))
     print_write(result, cli)
     out(f"Auth profile: {profile.id} ({profile.provider}/{profile.type})")
+    forget_cooldowns(runtime, [profile.id, *removed], f"{what} saved")
 
 
 _PROVIDER = click.option("--provider", required=True, metavar="ID", help="Provider id, e.g. openrouter.")
@@ -156,6 +160,7 @@ def login(  # noqa: PLR0917 (a click callback: one parameter per option)
             selection(defaults)["primary"] = default_model
             ensure_model_entry(defaults, default_model)
 
-    _store(ctx, AuthProfile(id=profile_id, provider=pid, type="api_key", secret=key), "API key", extra)
+    profile = AuthProfile(id=profile_id, provider=pid, type="api_key", secret=key)
+    _store(ctx, profile, "API key", extra, removed=tuple(removed))
     if set_default:
         out(f"Default model: {default_model}")

@@ -15,23 +15,34 @@ after topping up credits (a billing failure disables a key for hours) or replaci
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..auth.overview import credential_provider
 from ..auth.store import StoreSnapshot
-from ..catalog.providers import BUILTIN_PROVIDERS, rotation_prefix
-from ..errors import InputError
+from ..errors import InputError, OpenClawError
 from ..state.base import Cooldown
 from .context import emit_json
 from .models_common import cli_context, out
 
 if TYPE_CHECKING:
+    from ..catalog.resolve import ResolvedProvider
+    from ..runtime import Runtime
     from ..state.base import StateBackend
 
-__all__ = ["clear_cooldowns", "cooldown_lines", "format_left", "provider_of_key"]
+__all__ = [
+    "clear_cooldowns",
+    "clear_profile_cooldowns",
+    "cooldown_lines",
+    "forget_cooldowns",
+    "format_left",
+    "provider_lookup",
+    "provider_of_key",
+]
 
 
 def format_left(seconds: float) -> str:
@@ -44,22 +55,35 @@ def format_left(seconds: float) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
-def provider_of_key(key: str, snapshot: StoreSnapshot) -> str | None:
+def provider_lookup(runtime: Runtime) -> Callable[[str], str | None]:
+    """``credential key -> provider id`` for keys that are not stored profiles, over every known
+    provider (built-in or configured; resolved on first use only)."""
+    providers: list[ResolvedProvider] | None = None
+
+    def lookup(cred: str) -> str | None:
+        nonlocal providers
+        if providers is None:
+            providers = []
+            for pid in sorted(runtime.known_providers()):
+                with contextlib.suppress(OpenClawError):  # a broken provider config matches nothing
+                    if (provider := runtime.provider(pid)) is not None:
+                        providers.append(provider)
+        return credential_provider(cred, providers)
+
+    return lookup
+
+
+def provider_of_key(key: str, snapshot: StoreSnapshot, lookup: Callable[[str], str | None]) -> str | None:
     """The provider a cooldown key belongs to (for ``--provider``)."""
     cred, _, ref = key.partition("|")
     if ref:
         return ref.partition("/")[0]
-    kind, _, rest = cred.partition(":")
-    if kind in ("config", "local"):
-        return rest
-    if kind == "env":
-        var = rest.partition("#")[0]
-        for pid, row in BUILTIN_PROVIDERS.items():
-            if var in row.env_vars or var.startswith(f"{rotation_prefix(pid, row)}_API_KEY"):
-                return pid
-        return None
     profile = snapshot.profiles.get(cred)
-    return profile.provider if profile is not None else kind
+    if profile is not None:
+        return profile.provider
+    if cred.startswith(("env:", "config:", "local:")):
+        return lookup(cred)
+    return cred.partition(":")[0]  # a profile no longer stored: its id starts with the provider
 
 
 def _records(state: StateBackend, now: float) -> list[Cooldown]:
@@ -77,13 +101,48 @@ def _matches(key: str, target: str) -> bool:
 
 
 def select_keys(
-    records: Iterable[Cooldown], snapshot: StoreSnapshot, targets: Iterable[str], provider: str | None
+    records: Iterable[Cooldown], runtime: Runtime, targets: Iterable[str], provider: str | None
 ) -> list[str]:
     keys = [c.key for c in records]
     chosen = [k for k in keys if any(_matches(k, t) for t in targets)]
     if provider is not None:
-        chosen += [k for k in keys if provider_of_key(k, snapshot) == provider]
+        snapshot, lookup = runtime.store_snapshot(), provider_lookup(runtime)
+        chosen += [k for k in keys if provider_of_key(k, snapshot, lookup) == provider]
     return list(dict.fromkeys(chosen))
+
+
+def clear_profile_cooldowns(runtime: Runtime, profile_ids: Iterable[str]) -> list[str]:
+    """Clear every cooldown of these stored profiles, their own and their per-model ones.
+
+    Used when a profile's key is replaced or removed: the cooldowns belonged to the old key.
+    Returns the keys cleared; nothing is written when there are none.
+    """
+    from ..bootstrap import attach_state
+
+    ids = set(profile_ids)
+    state = attach_state(runtime)
+    keys = [c.key for c in _records(state, time.time()) if c.key.partition("|")[0] in ids]
+    if keys:
+        ctx_run(state.clear(keys))
+    return keys
+
+
+def forget_cooldowns(runtime: Runtime, profile_ids: list[str], done: str) -> None:
+    """Clear the cooldowns of replaced or removed profiles and say so when there were any.
+
+    ``done`` is what already happened ("API key saved"); it heads the error if clearing fails.
+    """
+    ids = list(dict.fromkeys(profile_ids))
+    try:
+        keys = clear_profile_cooldowns(runtime, ids)
+    except OpenClawError as exc:
+        raise OpenClawError(
+            f"{done}, but the old key's cooldowns could not be cleared: {exc.message} "
+            f"Run `openclaw models auth clear-cooldowns {' '.join(ids)}` once that is fixed."
+        ) from exc
+    if keys:
+        plural = "s" if len(keys) != 1 else ""
+        out(f"Cleared {len(keys)} cooldown{plural} of the old key: {', '.join(keys)}")
 
 
 def cooldown_lines(state: StateBackend | None, now: float | None = None) -> list[str]:
@@ -130,7 +189,6 @@ def clear_cooldowns(
     if not targets and provider is None and not clear_all:
         raise InputError("Name a profile, key or model ref, or use --provider ID or --all.")
     from ..bootstrap import attach_state
-    from ..runtime import Runtime
 
     cli = cli_context(ctx)
     runtime: Runtime = cli.runtime()
@@ -142,7 +200,7 @@ def clear_cooldowns(
         count = ctx_run(state.clear(None))
     else:
         pid = provider.strip().lower() if provider else None
-        keys = select_keys(records, runtime.store_snapshot(), targets, pid)
+        keys = select_keys(records, runtime, targets, pid)
         if not keys:
             raise InputError(_nothing(targets, provider, records))
         count = ctx_run(state.clear(keys))
