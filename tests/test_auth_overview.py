@@ -13,6 +13,8 @@ from openclaw.auth.config_edit import (
     validate_profile_id,
 )
 from openclaw.auth.overview import (
+    credential_provider,
+    credential_source,
     format_remaining,
     health_summary,
     profile_health,
@@ -22,6 +24,7 @@ from openclaw.auth.overview import (
 )
 from openclaw.auth.store import AuthProfile, StoreSnapshot
 from openclaw.catalog.resolve import resolve_provider
+from openclaw.config.schema import OpenClawConfig
 from openclaw.config.validate import validate
 from openclaw.errors import InputError
 from openclaw.state.base import Cooldown
@@ -150,14 +153,28 @@ def test_unusable_profiles_from_cooldowns() -> None:
             disabled=True,
             model="openrouter/auto",
         ),
-        Cooldown(key="env:OPENROUTER_API_KEY", reason="auth", until=now_s + 60),  # not a profile
+        Cooldown(key="env:OPENROUTER_API_KEY#3fa94c", reason="auth", until=now_s + 120),  # not a profile
+        Cooldown(key="openrouter:gone", reason="auth", until=now_s + 60),  # no longer stored
         Cooldown(key="openrouter:a", reason="rate_limit", until=now_s - 1),  # expired
     ]
-    entries = unusable_profiles(snap, cooldowns, NOW)
-    assert [(e["kind"], e["remainingMs"]) for e in entries] == [("disabled", 60_000), ("cooldown", 300_000)]
+    entries = unusable_profiles(snap, cooldowns, NOW, provider_of=lambda cred: "openrouter")
+    assert [(e["kind"], e["remainingMs"]) for e in entries] == [
+        ("disabled", 60_000),
+        ("cooldown", 120_000),
+        ("cooldown", 300_000),
+    ]
+    assert entries[1] == {
+        "profileId": "env:OPENROUTER_API_KEY#3fa94c",
+        "provider": "openrouter",
+        "kind": "cooldown",
+        "reason": "auth",
+        "until": NOW + 120_000,
+        "remainingMs": 120_000,
+        "source": "env: OPENROUTER_API_KEY",
+    }
     assert entries[0]["reason"] == "billing"
     assert entries[0]["model"] == "openrouter/auto"
-    assert entries[1] == {
+    assert entries[2] == {
         "profileId": "openrouter:a",
         "provider": "openrouter",
         "kind": "cooldown",
@@ -217,3 +234,17 @@ def test_validate_profile_id() -> None:
     for bad in ("work", "openrouter: x", "moonshot:x", "openrouter:"):
         with pytest.raises(InputError):
             validate_profile_id(bad, "openrouter")
+
+
+def test_credential_provider_and_source() -> None:
+    typed = OpenClawConfig()
+    providers = [p for pid in ("anthropic", "openrouter") if (p := resolve_provider(pid, typed, {}))]
+    assert credential_provider("env:OPENROUTER_API_KEY#3fa94c", providers) == "openrouter"
+    assert credential_provider("env:OPENROUTER_API_KEYS#3fa94c", providers) == "openrouter"
+    assert credential_provider("env:OPENCLAW_LIVE_ANTHROPIC_KEY#3fa94c", providers) == "anthropic"
+    assert credential_provider("env:SOMETHING_ELSE#3fa94c", providers) is None
+    assert credential_provider("config:openrouter#00aa11", providers) == "openrouter"
+    assert credential_provider("local:ollama", providers) == "ollama"
+    assert credential_source("config:openrouter#00aa11") == "config: models.providers.openrouter.apiKey"
+    assert credential_source("env:OPENROUTER_API_KEY_2#3fa94c") == "env: OPENROUTER_API_KEY_2"
+    assert credential_source("local:ollama") == "local"

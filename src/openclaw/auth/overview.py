@@ -8,10 +8,11 @@ config references as ``ref(env:VAR)`` / ``marker(VAR)``. Used by ``models status
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..catalog.providers import rotation_prefix
 from ..catalog.resolve import ResolvedProvider
 from ..config.schema import OpenClawConfig, SecretRef
 from ..paths import DEFAULT_AGENT_ID
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_WARN_AFTER_MS",
     "ProviderAuth",
     "active_cooldowns",
+    "credential_provider",
+    "credential_source",
     "format_remaining",
     "health_summary",
     "profile_health",
@@ -35,6 +38,7 @@ __all__ = [
 ]
 
 DEFAULT_WARN_AFTER_MS = 24 * 60 * 60 * 1000
+_NON_PROFILE = ("env:", "config:", "local:")  # cooldown keys of credentials that are not profiles
 
 
 def format_remaining(remaining_ms: float | None) -> str:
@@ -79,28 +83,76 @@ def active_cooldowns(state: StateBackend | None, now: float) -> list[Cooldown]:
     return list(state.all_cooldowns(now))
 
 
+def credential_provider(cred: str, providers: Iterable[ResolvedProvider]) -> str | None:
+    """The provider of a credential key that is not a stored profile: ``config:P#<fp>`` and
+    ``local:P`` name it; ``env:VAR#<fp>`` is matched against each provider's variables."""
+    kind, _, rest = cred.partition(":")
+    name = rest.partition("#")[0]
+    if kind in ("config", "local"):
+        return name
+    if kind != "env":
+        return None
+    for provider in providers:
+        prefix = rotation_prefix(provider.id, provider.row)
+        if (
+            name in provider.env_vars
+            or name == provider.api_key_env
+            or name.startswith(f"{prefix}_API_KEY")
+            or name == f"OPENCLAW_LIVE_{prefix}_KEY"
+        ):
+            return provider.id
+    return None
+
+
+def credential_source(cred: str) -> str:
+    """Where a non-profile credential comes from, as ``providers[].env.source`` shows it:
+    ``env: OPENROUTER_API_KEY``, ``config: models.providers.openrouter.apiKey``, ``local``."""
+    kind, _, rest = cred.partition(":")
+    name = rest.partition("#")[0]
+    if kind == "env":
+        return f"env: {name}"
+    if kind == "config":
+        return f"config: models.providers.{name}.apiKey"
+    return kind
+
+
 def unusable_profiles(
-    snapshot: StoreSnapshot, cooldowns: Iterable[Cooldown], now_ms: int
+    snapshot: StoreSnapshot,
+    cooldowns: Iterable[Cooldown],
+    now_ms: int,
+    provider_of: Callable[[str], str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Profiles in cooldown or disabled, soonest first (``auth.unusableProfiles``)."""
+    """Credentials in cooldown or disabled, soonest first (``auth.unusableProfiles``).
+
+    Stored profiles have OpenClaw's fields ``{profileId, provider, kind, reason, until,
+    remainingMs}`` (+ ``model`` for a per-model cooldown). Keys from the environment or the
+    config have the same fields, their cooldown key as ``profileId``
+    (``env:OPENROUTER_API_KEY#3fa94c``, which ``clear-cooldowns`` accepts), ``provider`` from
+    ``provider_of`` (None when unknown) and a ``source``. Records of profiles no longer stored
+    are left out.
+    """
     out: list[dict[str, Any]] = []
     for cooldown in cooldowns:
-        profile_id = cooldown.key.partition("|")[0]
-        profile = snapshot.profiles.get(profile_id)
+        cred = cooldown.key.partition("|")[0]
         until_ms = int(cooldown.until * 1000)
-        if profile is None or until_ms <= now_ms:
+        if until_ms <= now_ms:
             continue
-        out.append(
-            {
-                "profileId": profile_id,
-                "provider": profile.provider,
-                "kind": "disabled" if cooldown.disabled else "cooldown",
-                "reason": cooldown.reason,
-                "until": until_ms,
-                "remainingMs": until_ms - now_ms,
-                **({"model": cooldown.model} if cooldown.model else {}),
-            }
-        )
+        profile = snapshot.profiles.get(cred)
+        if profile is None and not cred.startswith(_NON_PROFILE):
+            continue
+        entry: dict[str, Any] = {
+            "profileId": cred,
+            "provider": profile.provider if profile else (provider_of(cred) if provider_of else None),
+            "kind": "disabled" if cooldown.disabled else "cooldown",
+            "reason": cooldown.reason,
+            "until": until_ms,
+            "remainingMs": until_ms - now_ms,
+        }
+        if cooldown.model:
+            entry["model"] = cooldown.model
+        if profile is None:
+            entry["source"] = credential_source(cred)
+        out.append(entry)
     return sorted(out, key=lambda entry: int(entry["remainingMs"]))
 
 

@@ -131,7 +131,10 @@ def _overviews(
     runtime: Runtime, refs: list[str], now_ms: int
 ) -> tuple[list[ProviderAuth], list[dict[str, Any]]]:
     snapshot = runtime.store_snapshot()
-    cooldowns = unusable_profiles(snapshot, active_cooldowns(runtime.state, now_ms / 1000), now_ms)
+    from .models_cooldowns import provider_lookup
+
+    active = active_cooldowns(runtime.state, now_ms / 1000)
+    cooldowns = unusable_profiles(snapshot, active, now_ms, provider_lookup(runtime))
     by_profile = {e["profileId"]: e for e in cooldowns}
     configured = set(runtime.typed.models.providers) if runtime.typed.models else set()
     candidates = {p.provider for p in snapshot.profiles.values()} | configured
