@@ -218,6 +218,20 @@ async def test_a_feature_the_provider_cannot_take_names_both(gw: GatewayHarness)
         await gw.openai().responses.create(**body)  # type: ignore[arg-type]
 
 
+async def test_chat_door_names_the_provider_that_cannot_take_a_feature(gw: GatewayHarness) -> None:
+    audio = {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}
+    body = {"model": MODELS["anthropic"], "messages": [{"role": "user", "content": [audio]}]}
+    for stream in (False, True):
+        status, _, raw = await post(
+            gw, {**body, "stream": stream}, path="/v1/chat/completions", auth="bearer"
+        )
+        assert status == 400, raw
+        message = orjson.loads(raw)["error"]["message"]
+        assert '"input_audio" content parts' in message, stream
+        assert "anthropic/claude-sonnet-4-6 (provider anthropic)" in message, stream
+    assert not gw.upstream.chat_requests
+
+
 async def test_a_model_without_tools_is_skipped_with_the_reason(home: Path, upstream: FakeUpstream) -> None:
     extra = {
         "models": {"providers": {"openrouter": {"models": [{"id": "no/tools", "supportsTools": False}]}}}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAKE_KEY, FAKE_KEY_2
-from openclaw.errors import CredentialError, FailoverError
+from openclaw.errors import CredentialError, FailoverError, InputError
 from openclaw.routing.chain import build_target
 from openclaw.routing.cooldown import CooldownSchedule, credential_key
 from openclaw.state.base import Cooldown
@@ -21,6 +21,7 @@ from openclaw.wire.types import (
     Finish,
     ImagePart,
     Message,
+    RawPart,
     ResponseInfo,
     TextDelta,
     TextPart,
@@ -214,6 +215,52 @@ async def test_tools_skip_models_without_tool_support(home: Path, upstream: Fake
     await rt.aclose()
     assert served.ref.key == MINI
     assert served.attempts[0].message == "the model does not support tool calls"
+
+
+AUDIO = RawPart(data={"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}})
+CLAUDE = "anthropic/claude-sonnet-4-6"
+
+
+def _audio_chat(stream: bool = False) -> object:
+    request = chat(stream=stream)
+    request.messages = [Message(role="user", content=[TextPart(text="what is this?"), AUDIO])]
+    return request
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+async def test_a_transport_that_refuses_a_feature_is_skipped(
+    home: Path, upstream: FakeUpstream, stream: bool
+) -> None:
+    config = router_config(upstream.base_url, CLAUDE, MINI)
+    config["models"]["providers"]["anthropic"] = {"baseUrl": upstream.anthropic_base_url}
+    rt = open_test_runtime(home, config, OPENROUTER_API_KEY=FAKE_KEY, ANTHROPIC_API_KEY="sk-ant-test-1")
+    router = make_test_router(rt)
+    target, ctx = build_target(rt, None), router.context("cli")
+    if stream:
+        run = await router.open(_audio_chat(True), target, ctx)  # type: ignore[arg-type]
+        assert [e async for e in run.events() if isinstance(e, Finish)]
+        served = run.served
+    else:
+        _, served = await router.complete(_audio_chat(), target, ctx)  # type: ignore[arg-type]
+    await rt.aclose()
+    assert served.ref.key == MINI and sent(upstream) == [("openai/gpt-4o-mini", FAKE_KEY)]
+    skipped = served.attempts[0]
+    assert (skipped.skipped, skipped.reason, skipped.provider) == (True, "capability", "anthropic")
+    assert '"input_audio" content parts' in skipped.message and "anthropic-messages" in skipped.message
+    rows = ledger_rows(home)
+    assert [(r["status"], r["reason"]) for r in rows] == [("skipped", "capability"), ("ok", None)]
+
+
+async def test_when_every_transport_refuses_the_feature_is_named(home: Path, upstream: FakeUpstream) -> None:
+    config = router_config(upstream.base_url, CLAUDE)
+    config["models"]["providers"]["anthropic"] = {"baseUrl": upstream.anthropic_base_url}
+    rt = open_test_runtime(home, config, ANTHROPIC_API_KEY="sk-ant-test-1")
+    router = make_test_router(rt)
+    with pytest.raises(InputError) as info:
+        await router.complete(_audio_chat(), build_target(rt, None), router.context("cli"))  # type: ignore[arg-type]
+    await rt.aclose()
+    assert 'the anthropic-messages API cannot take "input_audio" content parts' in info.value.message
+    assert upstream.chat_requests == []
 
 
 async def test_no_credentials_is_the_credential_error(home: Path, upstream: FakeUpstream) -> None:

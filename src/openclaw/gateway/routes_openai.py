@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..routing.types import RequestContext, Served
 from ..wire.openai_front import ChunkEncoder, completion_body, parse_chat_request
-from ..wire.types import ChatRequest, ChatResult
+from ..wire.types import ChatRequest
 from .accesslog import RequestRecord
 from .app import Gateway
 from .sse import relay_stream
@@ -49,12 +49,7 @@ def _completion_id(rec: RequestRecord) -> str:
 async def _complete(
     gw: Gateway, request: ChatRequest, resolved: ResolvedTarget, rec: RequestRecord, ctx: RequestContext
 ) -> web.Response:
-    loop = asyncio.get_running_loop()
-    async with asyncio.timeout_at(loop.time() + (ctx.deadline - time.monotonic())):
-        result, served = await gw.router.complete(request, resolved.target, ctx)
-    headers = gw.served_headers(served, rec)
-    gw.observe_served(served)
-    _count_usage(gw, rec, result, served)
+    result, served, headers = await gw.complete(request, resolved, rec, ctx)
     body = completion_body(
         result,
         completion_id=_completion_id(rec),
@@ -64,14 +59,6 @@ async def _complete(
     )
     rec.status = 200
     return gw.json(200, body, headers)
-
-
-def _count_usage(gw: Gateway, rec: RequestRecord, result: ChatResult, served: Served) -> None:
-    usage = result.usage
-    if usage is None:
-        return
-    rec.input_tokens, rec.output_tokens = usage.input, usage.output
-    gw.metrics.usage(served.ref.key, served.ref.provider, usage)
 
 
 async def _prepare(gw: Gateway, http: web.Request, rec: RequestRecord) -> tuple[ChatRequest, ResolvedTarget]:

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import Attempt, CredentialError, FailoverError, OpenClawError, ProviderError
+from ..errors import Attempt, CredentialError, FailoverError, InputError, OpenClawError, ProviderError
 from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
 from ..state.base import Cooldown
@@ -75,6 +75,7 @@ class Walk:
         "opened_at",
         "r",
         "rec",
+        "refused",
         "request",
         "sent",
         "target",
@@ -95,6 +96,7 @@ class Walk:
         self.cooling: dict[str, float] = {}  # model key -> epoch end of its stored cooldown
         self.noted: set[str] = set()
         self.cred_errors: list[CredentialError] = []
+        self.refused: list[InputError] = []  # features a candidate's transport could not carry
         self.sent = 0
         self._models: dict[int, tuple[Candidate, ...]] = {}  # by position in the chain
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
@@ -116,7 +118,8 @@ class Walk:
                     opened, err = await self._attempt(cand, whole)
                 if opened is not None:
                     return opened, cand
-                assert err is not None
+                if err is None:
+                    continue  # its transport refused the request (see _refuse): the next model
                 if policy_for(err.reason or "").action == "stop":
                     raise self._failure(stopped=err)
                 await self._after_failure(cand, err)
@@ -237,11 +240,23 @@ class Walk:
         except ProviderError as err:
             self._fail(cand, err, ts, started)
             return None, err
+        except InputError as exc:  # raised while building the request: nothing went out
+            self.sent -= 1
+            self._refuse(cand, exc)
+            return None, None
         except asyncio.CancelledError:
             gone = ProviderError("the caller went away", kind="cancelled", reason=CANCELLED)
             self._fail(cand, gone, ts, started)
             raise
         return opened, None
+
+    def _refuse(self, cand: Candidate, exc: InputError) -> None:
+        """The candidate's transport cannot carry a feature of the request (the
+        anthropic-messages API and an audio part): skip the model (its other keys would refuse
+        the same) with reason ``capability``; the walk goes on to the next model."""
+        self.refused.append(exc)
+        where = f"{cand.provider.id} ({cand.provider.api})"
+        self._skip(cand.slot, capability.CAPABILITY, f"{exc.message}; not sent to {where}")
 
     def _fail(self, cand: Candidate, err: ProviderError, ts: float, started: float) -> None:
         if err.reason not in REASONS:
@@ -312,6 +327,8 @@ class Walk:
         attempts = list(self.rec.attempts)
         if self.sent == 0 and self.cred_errors and all(a.reason == "auth" for a in attempts):
             return self.cred_errors[0]
+        if self.sent == 0 and self.refused and all(a.reason == capability.CAPABILITY for a in attempts):
+            return self.refused[0]  # every candidate refused: the feature, for the caller to name
         if stopped is not None:
             return FailoverError(attempts, last=stopped, message=_stop_message(stopped))
         retry_at = self._retry_at()
