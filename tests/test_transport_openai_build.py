@@ -309,3 +309,46 @@ def test_configured_headers_and_max_tokens_field() -> None:
     _, headers, _, body = build(call)
     assert headers["X-Team"] == "a"
     assert body["max_tokens"] == 8192 and "max_completion_tokens" not in body
+
+
+def _marked_request() -> ChatRequest:
+    eph = {"type": "ephemeral"}
+    return ChatRequest(
+        messages=[Message(role="user", content=[TextPart(text="shared context", cache_control=eph)])],
+        tools=[ToolDef(name="a", cache_control=eph)],
+        max_tokens=16,
+    )
+
+
+@pytest.mark.parametrize("base_url", ["https://openrouter.ai/api/v1", CUSTOM])
+def test_client_cache_markers_reach_openrouter_at_any_base_url(base_url: str) -> None:
+    """OpenRouter's API takes cache_control (it passes it to Anthropic), wherever it is served."""
+    call = make_call(provider(base_url), "openrouter/openai/gpt-4o-mini", _marked_request(), thinking="off")
+    _, _, _, body = build(call)
+    eph = {"type": "ephemeral"}
+    assert body["messages"][0]["content"] == [
+        {"type": "text", "text": "shared context", "cache_control": eph}
+    ]
+    assert body["tools"][0]["cache_control"] == eph
+
+
+def test_client_cache_markers_do_not_reach_plain_openai_compatible_servers() -> None:
+    """A plain OpenAI-compatible server may reject the unknown field: the markers stay home."""
+    local = provider("http://127.0.0.1:11434/v1", pid="ollama", api="openai-completions")
+    _, _, raw, body = build(make_call(local, "ollama/llama3", _marked_request()))
+    assert b"cache_control" not in raw
+    assert body["messages"][0]["content"] == [{"type": "text", "text": "shared context"}]
+    assert body["tools"][0] == {
+        "type": "function",
+        "function": {"name": "a", "parameters": {"type": "object"}},
+    }
+
+
+def test_openclaw_adds_cache_markers_only_on_the_verified_route() -> None:
+    request = ChatRequest(messages=[Message(role="system", content="sys"), user("hi")], max_tokens=16)
+    for base_url, marked in (("https://openrouter.ai/api/v1", True), (CUSTOM, False)):
+        call = make_call(
+            provider(base_url), "openrouter/anthropic/claude-sonnet-4-5", request, thinking="off"
+        )
+        _, _, raw, _ = build(call)
+        assert (b"cache_control" in raw) is marked, base_url

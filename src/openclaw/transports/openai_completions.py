@@ -124,6 +124,7 @@ class OpenAICompletionsTransport:
             if field in ("max_tokens", "max_completion_tokens")
             else "max_completion_tokens",
             openrouter=openrouter,
+            cache_control=openrouter,  # the caller's markers; ours are added below (verified route)
         )
         body = chat_body(call.request, call.model, opts)
         _apply_params(body, call, openrouter, native)

@@ -48,9 +48,12 @@ class BodyOptions:
     developer_role: bool = False  # keep the developer role (native OpenAI only; else -> system)
     max_tokens_field: str = "max_completion_tokens"
     openrouter: bool = False  # OpenRouter extras: assistant reasoning round-trip, ``models``
+    # Forward the caller's ``cache_control`` markers (parts, tools). OpenRouter's API takes them
+    # (and passes them to Anthropic); a plain OpenAI-compatible server may reject the unknown field.
+    cache_control: bool = False
 
 
-def _part(part: Part) -> dict[str, Any]:
+def _part(part: Part, cache_control: bool) -> dict[str, Any]:
     if isinstance(part, TextPart):
         out: dict[str, Any] = {"type": "text", "text": part.text}
     elif isinstance(part, ImagePart):
@@ -60,7 +63,7 @@ def _part(part: Part) -> dict[str, Any]:
         out = {"type": "image_url", "image_url": image}
     else:
         return dict(part.data)
-    if part.cache_control is not None:
+    if cache_control and part.cache_control is not None:
         out["cache_control"] = part.cache_control
     return out
 
@@ -72,7 +75,7 @@ def wire_message(message: Message, opts: BodyOptions) -> dict[str, Any]:
     out: dict[str, Any] = {"role": role}
     content = message.content
     if isinstance(content, list):
-        out["content"] = [_part(p) for p in content]
+        out["content"] = [_part(p, opts.cache_control) for p in content]
     elif content is not None or role != "assistant":
         out["content"] = content if content is not None else ""
     else:
@@ -94,7 +97,7 @@ def wire_message(message: Message, opts: BodyOptions) -> dict[str, Any]:
     return out
 
 
-def wire_tools(tools: list[ToolDef]) -> list[dict[str, Any]]:
+def wire_tools(tools: list[ToolDef], *, cache_control: bool = False) -> list[dict[str, Any]]:
     result = []
     for tool in tools:
         function: dict[str, Any] = {"name": tool.name}
@@ -104,7 +107,7 @@ def wire_tools(tools: list[ToolDef]) -> list[dict[str, Any]]:
         if tool.strict is not None:
             function["strict"] = tool.strict
         item: dict[str, Any] = {"type": "function", "function": function}
-        if tool.cache_control is not None:
+        if cache_control and tool.cache_control is not None:
             item["cache_control"] = tool.cache_control
         result.append(item)
     return result
@@ -138,7 +141,7 @@ def chat_body(request: ChatRequest, model: str, opts: BodyOptions) -> dict[str, 
         if opts.include_usage:
             body["stream_options"] = {"include_usage": True}
     if request.tools:
-        body["tools"] = wire_tools(request.tools)
+        body["tools"] = wire_tools(request.tools, cache_control=opts.cache_control)
     if request.tool_choice is not None:
         body["tool_choice"] = _tool_choice(request.tool_choice)
     if request.max_tokens is not None:
