@@ -32,6 +32,7 @@ from .auth import Authenticator
 from .errors import HttpError, failover_error, provider_error_json
 from .limits import deadline_for, read_body
 from .metrics import Metrics
+from .proxies import ClientAddress
 from .settings import GatewaySettings
 from .targets import ResolvedTarget, TargetResolver
 
@@ -73,6 +74,7 @@ class Gateway:
         self.settings = settings
         self.redact = runtime.redactor
         self.auth = Authenticator(settings, runtime.state)
+        self.clients = ClientAddress(settings.trusted_proxies)
         self.targets = TargetResolver(runtime)
         self.metrics = Metrics(worker)
         self.log = AccessLog(fmt=settings.log_format, enabled=settings.log_requests, redact=self.redact)
@@ -112,9 +114,12 @@ class Gateway:
                 503, "The gateway is shutting down.", headers={"Retry-After": "1", "Connection": "close"}
             )
         headers = request.headers
+        client = request.remote or "unknown"
+        if self.clients.enabled:  # behind a trusted load balancer: the address it forwarded
+            client = self.clients.resolve(request.remote, headers.getall("X-Forwarded-For", ()))
         try:
             key_id = await self.auth.authenticate(
-                headers.get("Authorization"), headers.get("x-api-key"), request.remote or "unknown"
+                headers.get("Authorization"), headers.get("x-api-key"), client
             )
         except HttpError:
             self.metrics.auth_failures += 1

@@ -81,6 +81,7 @@ class GatewaySettings:
     responses_enabled: bool = True
     messages_enabled: bool = True
     drain_seconds: float = 30.0
+    trusted_proxies: tuple[str, ...] = ()  # IPs/CIDRs whose X-Forwarded-For is believed
     version: str = __version__
 
     @classmethod
@@ -130,7 +131,16 @@ class GatewaySettings:
             responses_enabled=_enabled(endpoints.responses if endpoints else None),
             messages_enabled=_enabled(endpoints.messages if endpoints else None),
             drain_seconds=gw.drain_seconds,
+            trusted_proxies=_trusted_proxies(gw.trusted_proxies),
         )
+
+
+def _trusted_proxies(entries: list[str] | None) -> tuple[str, ...]:
+    """Checked here so that a typo fails at start-up, not on the first login."""
+    from .proxies import parse_networks
+
+    parse_networks(entries or ())
+    return tuple(entries or ())
 
 
 def _enabled(endpoint: object) -> bool:
