@@ -19,19 +19,18 @@ HTTP client, so what it reports is what a request would meet. Failures are class
 A credential that plan resolution skipped (``excluded_by_auth_order``, ``expired``, ...) is
 listed with its reason code and ``skipped`` status: nothing is sent for it. Probes cost tokens;
 each one is recorded in the usage ledger like any other attempt.
+
+Imported only when probes run: ``models status`` without ``--probe`` needs just the options
+(:mod:`openclaw.cli.models_probe_options`), not asyncio or the transports.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import click
 
 from ..catalog.resolve import ResolvedProvider
 from ..errors import OpenClawError, ProviderError
@@ -40,16 +39,14 @@ from ..runtime import DEFAULT_PRIMARY, Runtime
 from ..transports.base import Credential, HttpClient, Timeouts, UpstreamCall
 from ..usage.base import Ledger, UsageRecord
 from ..wire.types import ChatRequest, Message, ResponseInfo, TextDelta, ToolCallDelta, Usage, UsageEvent
+from .models_probe_options import ProbeSettings
 
 __all__ = [
     "ProbeOutcome",
     "ProbeRow",
-    "ProbeSettings",
     "Progress",
     "probe_call",
     "probe_lines",
-    "probe_options",
-    "probe_settings",
     "run_status_probes",
 ]
 
@@ -61,15 +58,6 @@ _BUCKETS = {
     "format": "format",
     "model_not_found": "no_model",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeSettings:
-    providers: frozenset[str] | None = None
-    profiles: frozenset[str] | None = None
-    timeout_ms: float = 8000.0
-    concurrency: int = 2
-    max_tokens: int = 8
 
 
 @dataclass(slots=True)
@@ -139,6 +127,8 @@ async def probe_call(
     timeout_s: float,
 ) -> ProbeOutcome:
     """Send ``request`` once (no retries, no failover) and say how it went."""
+    import asyncio
+
     from ..transports.registry import TransportRegistry, upstream_model
 
     started = time.perf_counter()
@@ -226,55 +216,6 @@ def record_probe(
 # --------------------------------------------------------------------------- status --probe
 
 
-def _split_values(values: Sequence[str]) -> frozenset[str] | None:
-    items = {part.strip() for value in values for part in value.split(",") if part.strip()}
-    return frozenset(items) or None
-
-
-def probe_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--probe*`` flags of ``models status``."""
-    options = [
-        click.option("--probe", is_flag=True, help="Send a tiny real request per provider/credential."),
-        click.option("--probe-provider", multiple=True, metavar="ID", help="Only probe this provider."),
-        click.option(
-            "--probe-profile",
-            multiple=True,
-            metavar="ID",
-            help="Only these profiles (repeat or comma-separate).",
-        ),
-        click.option("--probe-timeout", type=float, default=8000, show_default=True, help="Per probe, ms."),
-        click.option("--probe-concurrency", type=int, default=2, show_default=True, help="Probes at once."),
-        click.option(
-            "--probe-max-tokens", type=int, default=8, show_default=True, help="max_tokens per probe."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def probe_settings(opts: dict[str, Any], *, plain: bool) -> ProbeSettings | None:
-    """Validate the ``--probe*`` values (OpenClaw's messages); None without ``--probe``."""
-    if not opts.get("probe"):
-        return None
-    if plain:
-        raise click.UsageError("--probe cannot be used with --plain output.")
-    timeout = opts.get("probe_timeout", 8000)
-    if timeout is None or timeout <= 0:
-        raise click.UsageError("--probe-timeout must be a positive number (ms).")
-    if opts.get("probe_concurrency", 2) <= 0:
-        raise click.UsageError("--probe-concurrency must be > 0.")
-    if opts.get("probe_max_tokens", 8) <= 0:
-        raise click.UsageError("--probe-max-tokens must be > 0.")
-    return ProbeSettings(
-        providers=_split_values(opts.get("probe_provider") or ()),
-        profiles=_split_values(opts.get("probe_profile") or ()),
-        timeout_ms=float(timeout),
-        concurrency=int(opts.get("probe_concurrency", 2)),
-        max_tokens=int(opts.get("probe_max_tokens", 8)),
-    )
-
-
 def _models_by_provider(runtime: Runtime, agent: str) -> dict[str, ModelRef]:
     primary, fallbacks = runtime.default_selection(agent)
     refs: dict[str, ModelRef] = {}
@@ -339,6 +280,8 @@ class Progress:
 async def _run_rows(
     runtime: Runtime, rows: list[ProbeRow], settings: ProbeSettings, ledger: Ledger | None
 ) -> None:
+    import asyncio
+
     from ..transports.http_lean import LeanHttpClient
 
     http = LeanHttpClient()

@@ -10,7 +10,7 @@ import click
 from ..paths import StatePaths
 from .context import emit_json
 from .models_common import agent_option, check_agent, cli_context, out
-from .models_probe import probe_lines, probe_options, probe_settings, run_status_probes
+from .models_probe_options import probe_options, probe_settings
 from .models_status_data import StatusReport, build_status
 
 __all__ = ["render_status", "status"]
@@ -133,7 +133,11 @@ def status(
 
     attach_state(runtime)  # fills auth.unusableProfiles
     report = build_status(runtime, agent_id=agent, explicit_agent=agent_id is not None)
-    probes = run_status_probes(runtime, settings, agent=agent) if settings else None
+    probes = None
+    if settings is not None:
+        from .models_probe import run_status_probes
+
+        probes = run_status_probes(runtime, settings, agent=agent)
     if probes is not None:
         report.data["auth"]["probes"] = [row.to_json() for row in probes]
     if as_json:
@@ -141,7 +145,11 @@ def status(
     elif plain:
         out(report.selection.resolved)
     else:
-        probe_text = probe_lines(probes, settings) if probes is not None and settings else []
+        probe_text = []
+        if probes is not None and settings is not None:
+            from .models_probe import probe_lines
+
+            probe_text = probe_lines(probes, settings)
         lines = [*render_status(report, cli.paths), *cooldown_lines(runtime.state)]
         sys.stdout.write("\n".join([*lines, *probe_text]) + "\n")
     if check and report.check_code:
