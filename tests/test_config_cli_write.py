@@ -13,9 +13,9 @@ import pytest
 
 from conftest import FAKE_KEY, run_cli_subprocess
 
-OBSERVED_SET = (
-    "Updated models.providers.openrouter.baseUrl. Change will apply without restarting the gateway.\n"
-)
+# OpenClaw prints "Change will apply without restarting the gateway." (it hot-reloads); our gateway
+# reads the config once, when it starts, so the hint says what is true here.
+OBSERVED_SET = "Updated models.providers.openrouter.baseUrl. Restart the gateway to apply.\n"
 
 
 def config_path(home: Path) -> Path:
@@ -62,8 +62,8 @@ def test_set_same_value_is_no_change(cli: Any, home: Path) -> None:
     ("path", "hint"),
     [
         ("gateway.port", "Restart the gateway to apply."),
-        ("agents.defaults.timeoutSeconds", "Change will apply without restarting the gateway."),
-        ("auth.order.openrouter", "Change will apply without restarting the gateway."),
+        ("agents.defaults.timeoutSeconds", "Restart the gateway to apply."),
+        ("auth.order.openrouter", "Restart the gateway to apply."),
         ("tools.profile", "No gateway restart needed."),
     ],
 )

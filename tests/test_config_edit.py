@@ -88,7 +88,8 @@ def test_assign_merge() -> None:
 
 def test_restart_hints() -> None:
     assert restart_hint(["gateway", "port"]) == "Restart the gateway to apply."
-    assert restart_hint(["models"]) == "Change will apply without restarting the gateway."
+    assert restart_hint(["models"]) == "Restart the gateway to apply."  # it reads the config once
+    assert restart_hint(["env", "vars"]) == "Restart the gateway to apply."
     assert restart_hint(["plugins", "entries"]) == "No gateway restart needed."
 
 

@@ -40,20 +40,15 @@ PROTECTED_MAPS: tuple[tuple[str, ...], ...] = (
 )
 
 HINT_RESTART = "Restart the gateway to apply."
-HINT_HOT = "Change will apply without restarting the gateway."
 HINT_NONE = "No gateway restart needed."
 
-# Top-level sections and what a change to them needs. gateway/state/usage are read once when the
-# gateway starts; agents/models/auth/routing are re-read per request; the rest is not ours.
-_HINTS = {
-    "gateway": HINT_RESTART,
-    "state": HINT_RESTART,
-    "usage": HINT_RESTART,
-    "agents": HINT_HOT,
-    "models": HINT_HOT,
-    "auth": HINT_HOT,
-    "routing": HINT_HOT,
-}
+# Top-level sections the gateway reads. It reads the config once, when it starts (OpenClaw
+# hot-reloads agents/models/auth and says "Change will apply without restarting the gateway.";
+# ours does not, so saying that would be untrue). CLI commands read the config on every run. The
+# other sections belong to OpenClaw features this project does not have.
+_HINTS = dict.fromkeys(
+    ("gateway", "state", "usage", "agents", "models", "auth", "routing", "env"), HINT_RESTART
+)
 
 _REF_PROVIDER = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _REF_IDS = {
