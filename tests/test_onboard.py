@@ -341,9 +341,26 @@ def test_skip_choice_writes_config_without_a_credential(cli, home: Path) -> None
 
 def test_remote_mode_is_refused_clearly(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("onboard", *COMMON, "--mode", "remote", "--openrouter-api-key", FAKE_KEY)
-    assert result.code == 1
+    assert result.code == 2
     assert "--mode remote is not supported" in result.stderr
     assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize("bind", ["tailnet", "auto", "custom"])
+def test_a_bind_the_gateway_cannot_serve_is_refused(cli, home: Path, bind: str) -> None:  # type: ignore[no-untyped-def]
+    """The gateway refuses to start on these (no Tailscale, no customBindHost): onboarding must
+    not write them."""
+    result = cli("onboard", *COMMON, "--gateway-bind", bind, "--openrouter-api-key", FAKE_KEY)
+    assert result.code == 2
+    assert f"--gateway-bind {bind}" in result.stderr
+    assert not (home / ".openclaw" / "openclaw.json").exists()
+
+
+def test_custom_bind_with_a_custom_host(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("config", "set", "gateway.customBindHost", "127.0.0.2").code == 0
+    result = cli("onboard", *COMMON, "--gateway-bind", "custom", "--openrouter-api-key", FAKE_KEY)
+    assert result.code == 0, result.stderr
+    assert _config(home)["gateway"]["bind"] == "custom"
 
 
 @pytest.fixture

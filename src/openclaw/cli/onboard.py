@@ -98,10 +98,29 @@ def _preflight(ctx: click.Context, opts: OnboardOptions, tty: bool) -> None:
             f"the config without asking. Add it if that is what you want: {fixed}"
         )
     if opts.mode != "local":
-        raise OpenClawError("--mode remote is not supported by openclaw (python) yet; use --mode local.")
+        raise InputError(
+            "--mode remote is not supported by openclaw (python) yet; use --mode local.", param="mode"
+        )
+    if opts.gateway_bind in ("tailnet", "auto"):
+        raise InputError(
+            f"--gateway-bind {opts.gateway_bind} is not supported by this gateway (it has no Tailscale "
+            "or automatic binding); use loopback, lan, or custom with gateway.customBindHost.",
+            param="gateway_bind",
+        )
     if opts.gateway_token and opts.gateway_token_ref_env:
         raise InputError(
             "--gateway-token and --gateway-token-ref-env are mutually exclusive.", param="gateway_token"
+        )
+
+
+def _check_custom_bind(opts: OnboardOptions, source: dict[str, Any]) -> None:
+    """``--gateway-bind custom`` serves on ``gateway.customBindHost``: it must be set already."""
+    gateway = source.get("gateway")
+    if opts.gateway_bind == "custom" and not (isinstance(gateway, dict) and gateway.get("customBindHost")):
+        raise InputError(
+            "--gateway-bind custom needs gateway.customBindHost; set it first, e.g. "
+            "`openclaw config set gateway.customBindHost 192.168.1.10`.",
+            param="gateway_bind",
         )
 
 
@@ -153,6 +172,7 @@ def _run(ctx: click.Context, params: dict[str, Any]) -> None:
         raise InputError(f'Invalid --agent-name "{agent_id}" (use a-z, 0-9, "-", "_").', param="agent_name")
     cli = cli_context(ctx)
     snapshot = cli.snapshot(strict_env=False)
+    _check_custom_bind(opts, snapshot.source)
     paths = cli.paths
     env = dict(snapshot.env)
     interactive = not opts.non_interactive
@@ -214,7 +234,13 @@ Examples:
 )
 @click.option("--non-interactive", is_flag=True, help="Never prompt (needs --accept-risk).")
 @click.option("--accept-risk", is_flag=True, help="Confirm writing credentials and config without prompts.")
-@click.option("--mode", type=click.Choice(["local", "remote"]), default="local", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["local", "remote"]),
+    default="local",
+    show_default=True,
+    help="local: this machine runs the gateway (remote is refused).",
+)
 @click.option(
     "--auth-choice", metavar="CHOICE", help="openrouter-api-key, moonshot-api-key, ..., apiKey, token, skip."
 )
@@ -236,7 +262,11 @@ Examples:
 @click.option("--workspace", metavar="DIR", help="Agent workspace directory.")
 @click.option("--agent-name", default="main", show_default=True, metavar="ID", help="Agent id.")
 @click.option("--gateway-port", type=click.IntRange(1, 65535), help="Gateway port (default 18789).")
-@click.option("--gateway-bind", type=click.Choice(["loopback", "lan", "tailnet", "auto", "custom"]))
+@click.option(
+    "--gateway-bind",
+    type=click.Choice(["loopback", "lan", "tailnet", "auto", "custom"]),
+    help="gateway.bind to write (default loopback); tailnet and auto are refused.",
+)
 @click.option("--gateway-auth", type=click.Choice(["token", "password"]), help="Gateway client auth mode.")
 @click.option("--gateway-token", metavar="TOKEN", help="Gateway token (default: 48 random hex chars).")
 @click.option("--gateway-token-ref-env", metavar="ENV", help="Store the gateway token as a ref to $ENV.")
