@@ -212,7 +212,7 @@ def test_timeout(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no
 
 def test_unknown_provider(run) -> None:  # type: ignore[no-untyped-def]
     result = run("--model", "openrutor/auto", "--prompt", "x")
-    assert result.code == 1 and 'Did you mean "openrouter/auto"' in result.stderr
+    assert result.code == 2 and 'Did you mean "openrouter/auto"' in result.stderr  # bad input
 
 
 def test_gateway_mode_posts_to_the_configured_gateway(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]

@@ -66,7 +66,7 @@ def test_set_note_for_a_model_missing_from_the_catalog(cli, onboarded: Path) -> 
 def test_set_unknown_provider_changes_nothing(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
     before = (onboarded / ".openclaw" / "openclaw.json").read_bytes()
     result = cli("models", "set", "openruter/anthropic/claude-sonnet-4-5")
-    assert result.code == 1
+    assert result.code == 2  # bad input
     assert result.stdout == ""
     assert 'Unknown provider "openruter"' in result.stderr
     assert f'Did you mean "{SONNET}"?' in result.stderr
@@ -188,7 +188,7 @@ def test_invalid_alias_names(cli, onboarded: Path, bad: str) -> None:  # type: i
 
 def test_alias_to_unknown_provider_is_refused(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("models", "aliases", "add", "x", "nosuch/model")
-    assert result.code == 1
+    assert result.code == 2
     assert 'Unknown provider "nosuch"' in result.stderr
 
 

@@ -5,17 +5,36 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config.loader import ConfigSnapshot
+from ..errors import InputError, RefError
 from ..paths import StatePaths
 from ..runtime import Runtime, load_snapshot
 
-__all__ = ["CliContext", "emit_json", "warn"]
+if TYPE_CHECKING:
+    from ..refs import ModelRef
+
+__all__ = ["CliContext", "emit_json", "examples", "resolve_arg", "warn"]
+
+
+def examples(*lines: str) -> str:
+    """A help epilog: ``Examples:`` and one command per line, kept as written (no rewrapping)."""
+    head = "Example:" if len(lines) == 1 else "Examples:"
+    return "\b\n" + head + "\n" + "".join(f"  {line}\n" for line in lines)
 
 
 def warn(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def resolve_arg(runtime: Runtime, raw: str, param: str = "model") -> ModelRef:
+    """Resolve a model ref typed on the command line: a malformed one, or one naming an unknown
+    provider, is bad input (exit 2, with the "did you mean"), not a failure."""
+    try:
+        return runtime.resolve(raw)
+    except RefError as exc:
+        raise InputError(exc.message, param=param) from None
 
 
 def emit_json(data: Any) -> None:

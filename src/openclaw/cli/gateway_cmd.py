@@ -24,19 +24,33 @@ from typing import Any
 
 import click
 
-from .context import CliContext, emit_json, warn
+from .context import CliContext, emit_json, examples, warn
 
 __all__ = ["gateway"]
 
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-@click.group()
+@click.group(
+    epilog=examples(
+        "openclaw gateway run --port 18789",
+        "openclaw gateway status --json",
+        'curl -H "Authorization: Bearer $(openclaw gateway token)" http://127.0.0.1:18789/v1/models',
+        'openclaw gateway keys add --label "ci runner"',
+    )
+)
 def gateway() -> None:
     """Run or inspect the HTTP gateway (OpenAI/OpenRouter-compatible API)."""
 
 
-@gateway.command("run")
+@gateway.command(
+    "run",
+    epilog=examples(
+        "openclaw gateway run                       # gateway.port (18789) on 127.0.0.1",
+        "openclaw gateway run --port 0 --log-format json   # a free port, JSON request log",
+        "openclaw gateway run --bind lan --workers 2",
+    ),
+)
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port (default gateway.port, 18789)."
 )
@@ -106,11 +120,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@gateway.command("status")
+@gateway.command(
+    "status",
+    epilog=examples(
+        "openclaw gateway status",
+        "openclaw gateway status --json | jq .port",
+        "openclaw gateway status >/dev/null || openclaw gateway run &",
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def status_cmd(obj: CliContext, as_json: bool) -> None:
-    """Report a running gateway (exit 1 when none is running)."""
+    """Report a running gateway (exit 1 when none is running).
+
+    Reads the runtime file gateway run writes (<state>/gateway/gateway.json), checks the process
+    and probes GET /healthz."""
     from ..gateway.server import read_runtime_file, runtime_file
 
     info = read_runtime_file(obj.paths)
@@ -150,17 +174,20 @@ def status_cmd(obj: CliContext, as_json: bool) -> None:
 # ------------------------------------------------------------------------------- client keys
 
 
-@gateway.command("token")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@gateway.command(
+    "token",
+    short_help="Print the shared secret clients authenticate with.",
+    epilog=examples(
+        "export OPENAI_API_KEY=$(openclaw gateway token)",
+        'curl -H "Authorization: Bearer $(openclaw gateway token)" http://127.0.0.1:18789/v1/models',
+        "openclaw gateway token --json    # {mode, secret}",
+    ),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {mode, secret}.")
 @click.pass_obj
 def token_cmd(obj: CliContext, as_json: bool) -> None:
-    """Print the gateway's shared secret (token or password) for clients to use.
-
-    \b
-    Examples:
-      export OPENAI_API_KEY=$(openclaw gateway token)
-      curl -H "Authorization: Bearer $(openclaw gateway token)" http://127.0.0.1:18789/v1/models
-    """
+    """Print the gateway's shared secret (token or password) for clients to use. Exits 1 when
+    none is set."""
     from ..gateway.settings import shared_secret
 
     snapshot = obj.snapshot()
@@ -178,9 +205,19 @@ def token_cmd(obj: CliContext, as_json: bool) -> None:
         sys.stdout.write(secret + "\n")
 
 
-@gateway.group("keys")
+@gateway.group(
+    "keys",
+    epilog=examples(
+        'openclaw gateway keys add --label "ci runner"',
+        "openclaw gateway keys list",
+        "openclaw gateway keys remove key-1",
+    ),
+)
 def keys() -> None:
-    """Client keys: one per caller, stored as SHA-256 hashes (gateway.auth.clientKeys)."""
+    """Create, list and remove per-client keys.
+
+    Keys are stored as SHA-256 hashes in gateway.auth.clientKeys; requests made with one carry
+    its id into the request log and the usage ledger."""
 
 
 def _client_keys(obj: CliContext) -> dict[str, Any]:
@@ -199,12 +236,18 @@ def _update(obj: CliContext, mutate: Any) -> None:
     obj.reload()
 
 
-@keys.command("add")
-@click.option("--id", "key_id", default=None, help="Key id (default: key-<n>).")
-@click.option("--label", default=None, help="A note for humans (who uses this key).")
+@keys.command(
+    "add",
+    epilog=examples(
+        'openclaw gateway keys add --label "ci runner"     # id key-<n>; the key goes to stdout',
+        "KEY=$(openclaw gateway keys add --id laptop)",
+    ),
+)
+@click.option("--id", "key_id", default=None, metavar="ID", help="Key id (default: key-<n>).")
+@click.option("--label", default=None, metavar="TEXT", help="A note for humans (who uses this key).")
 @click.pass_obj
 def keys_add(obj: CliContext, key_id: str | None, label: str | None) -> None:
-    """Create a client key; the key is printed once, only its hash is stored."""
+    """Create a client key (printed once; only its hash is stored)."""
     existing = _client_keys(obj)
     if key_id is None:
         n = len(existing) + 1
@@ -233,8 +276,11 @@ def keys_add(obj: CliContext, key_id: str | None, label: str | None) -> None:
     warn("A running gateway picks it up when restarted.")
 
 
-@keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@keys.command(
+    "list",
+    epilog=examples("openclaw gateway keys list", "openclaw gateway keys list --json | jq -r '.keys[].id'"),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {keys: [{id, label, createdAt, sha256}]}.")
 @click.pass_obj
 def keys_list(obj: CliContext, as_json: bool) -> None:
     """List client key ids and labels (never the keys)."""
@@ -258,11 +304,13 @@ def keys_list(obj: CliContext, as_json: bool) -> None:
         click.echo(f"{row['id']}\t{row['label'] or '-'}\t{row['createdAt'] or '-'}\tsha256:{row['sha256']}…")
 
 
-@keys.command("remove")
+@keys.command(
+    "remove", short_help="Remove a client key.", epilog=examples("openclaw gateway keys remove key-1")
+)
 @click.argument("key_id")
 @click.pass_obj
 def keys_remove(obj: CliContext, key_id: str) -> None:
-    """Remove a client key (callers using it get 401 after the next restart)."""
+    """Remove a client key (its callers get 401 once the gateway restarts)."""
     if key_id not in _client_keys(obj):
         raise click.ClickException(f'No client key "{key_id}".')
 

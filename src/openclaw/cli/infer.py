@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import InputError, OpenClawError, ProviderError
-from .context import CliContext, emit_json, warn
+from .context import CliContext, emit_json, examples, resolve_arg, warn
 from .model_io import THINKING_LEVELS, TextPrinter, gateway_effort, gateway_target
 
 if TYPE_CHECKING:
@@ -198,12 +198,18 @@ def _failure(message: str, error: OpenClawError, as_json: bool) -> None:
 # ------------------------------------------------------------------------------- commands
 
 
-@click.group("infer")
+_EXAMPLES = (
+    'openclaw infer model run --prompt "Reply with OK"',
+    'openclaw infer model run --model openrouter/openai/gpt-4o-mini --prompt "Hi" --json',
+)
+
+
+@click.group("infer", epilog=examples(*_EXAMPLES))
 def infer() -> None:
     """Run one model call (no tools, no session)."""
 
 
-@infer.group("model")
+@infer.group("model", epilog=examples(*_EXAMPLES))
 def model_group() -> None:
     """Text generation with one model."""
 
@@ -296,7 +302,11 @@ def _run(runtime: Runtime, opts: RunOptions, printer: TextPrinter | None) -> Run
 
     if opts.local:
         primary = runtime.default_selection()[0]
-        ref = runtime.resolve(opts.model_ref or primary or DEFAULT_PRIMARY)
+        ref = (
+            resolve_arg(runtime, opts.model_ref)
+            if opts.model_ref
+            else runtime.resolve(primary or DEFAULT_PRIMARY)  # a bad configured primary: exit 1
+        )
         request = _request(opts.prompt, opts.files, _max_tokens(runtime, ref))
         outcome = asyncio.run(_local(runtime, ref, request, opts, printer))
     else:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ..errors import InputError, OpenClawError
-from .context import emit_json, warn
+from .context import emit_json, examples, resolve_arg, warn
 from .models_common import cli_context, defaults_section, ensure_model_entry, out, print_write, write_config
 
 __all__ = ["aliases"]
@@ -50,7 +50,10 @@ def aliases() -> None:
     """List, add or remove model aliases (usable wherever a model ref is)."""
 
 
-@aliases.command("list")
+@aliases.command(
+    "list",
+    epilog=examples("openclaw models aliases list", "openclaw models aliases list --json | jq .aliases"),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {aliases: {alias: ref}}.")
 @click.option("--plain", is_flag=True, help='One "alias ref" pair per line.')
 @click.pass_context
@@ -70,7 +73,13 @@ def list_aliases(ctx: click.Context, as_json: bool, plain: bool) -> None:
             out(f"- {alias} -> {key}")
 
 
-@aliases.command("add")
+@aliases.command(
+    "add",
+    epilog=examples(
+        "openclaw models aliases add sonnet openrouter/anthropic/claude-sonnet-4-5",
+        "openclaw models aliases add fast sonnet      # resolves to the same model",
+    ),
+)
 @click.argument("alias")
 @click.argument("model")
 @click.pass_context
@@ -79,7 +88,7 @@ def add_alias(ctx: click.Context, alias: str, model: str) -> None:
     name = _normalize(alias)
     cli = cli_context(ctx)
     runtime = cli.runtime()
-    ref = runtime.resolve(model)
+    ref = resolve_arg(runtime, model)
     previous = {a.lower(): k for a, k in runtime.aliases().items()}.get(name.lower())
     if previous is not None and previous != ref.key:
         warn(f"Note: alias {name} pointed to {previous}; it now points to {ref.key}.")
@@ -99,7 +108,7 @@ def add_alias(ctx: click.Context, alias: str, model: str) -> None:
     out(f"Alias {name} -> {ref.key}")
 
 
-@aliases.command("remove")
+@aliases.command("remove", epilog=examples("openclaw models aliases remove sonnet"))
 @click.argument("alias")
 @click.pass_context
 def remove_alias(ctx: click.Context, alias: str) -> None:

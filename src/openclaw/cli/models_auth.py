@@ -19,10 +19,10 @@ from ..auth.overview import (
     unusable_suffix,
 )
 from ..auth.resolve import profile_order
-from ..errors import InputError, RefError
+from ..errors import InputError
 from ..refs import canonical_provider, suggest
 from ..runtime import Runtime
-from .context import emit_json
+from .context import emit_json, examples
 from .models_cmd import LazySubgroup
 from .models_common import agent_option, check_agent, cli_context, out
 
@@ -52,12 +52,14 @@ AUTH_SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 def known_provider(runtime: Runtime, raw: str) -> str:
-    """The canonical id of a built-in or configured provider; otherwise a "did you mean" error."""
+    """The canonical id of a built-in or configured provider; otherwise a "did you mean" input
+    error (exit 2)."""
     pid = canonical_provider(raw)
     known = runtime.known_providers()
     if pid not in known:
         hint = suggest(pid, known)
-        raise RefError(f'Unknown provider "{raw}".', ref=raw, suggestion=hint)
+        more = f' Did you mean "{hint}"?' if hint else ""
+        raise InputError(f'Unknown provider "{raw}".{more}', param="provider")
     return pid
 
 
@@ -106,7 +108,13 @@ def _profile_rows(runtime: Runtime, provider: str | None) -> list[dict[str, Any]
     return rows
 
 
-@auth.command("list")
+@auth.command(
+    "list",
+    epilog=examples(
+        "openclaw models auth list",
+        "openclaw models auth list --provider openrouter --json | jq '.profiles[].profileId'",
+    ),
+)
 @click.option("--provider", metavar="ID", help="Only this provider's profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @agent_option
@@ -137,7 +145,17 @@ def list_profiles(ctx: click.Context, provider: str | None, as_json: bool, agent
         out(f"- {row['profileId'].ljust(width)}  {row['type']:<7} {row['label']}{status}{extra}{note}")
 
 
-@auth.group("order")
+_PROVIDER = click.option("--provider", required=True, metavar="ID", help="Provider id, e.g. openrouter.")
+
+
+@auth.group(
+    "order",
+    epilog=examples(
+        "openclaw models auth order get --provider openrouter",
+        "openclaw models auth order set --provider openrouter openrouter:work openrouter:default",
+        "openclaw models auth order clear --provider openrouter",
+    ),
+)
 def order() -> None:
     """Show, set or clear the order a provider's profiles are tried in (a per-agent override)."""
 
@@ -161,9 +179,18 @@ def _order_view(runtime: Runtime, provider: str, agent: str) -> dict[str, Any]:
     }
 
 
-@order.command("get")
-@click.option("--provider", required=True, metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@order.command(
+    "get",
+    short_help="Show the order a provider's profiles are tried in.",
+    epilog=examples(
+        "openclaw models auth order get --provider openrouter",
+        "openclaw models auth order get --provider openrouter --agent work --json",
+    ),
+)
+@_PROVIDER
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: {provider, agent, source, order, excluded}."
+)
 @agent_option
 @click.pass_context
 def order_get(ctx: click.Context, provider: str, as_json: bool, agent_id: str | None) -> None:
@@ -178,8 +205,14 @@ def order_get(ctx: click.Context, provider: str, as_json: bool, agent_id: str | 
         out(f"Excluded: {', '.join(view['excluded'])}")
 
 
-@order.command("set")
-@click.option("--provider", required=True, metavar="ID")
+@order.command(
+    "set",
+    short_help="Try these profiles first, in this order.",
+    epilog=examples(
+        "openclaw models auth order set --provider openrouter openrouter:work openrouter:default"
+    ),
+)
+@_PROVIDER
 @click.argument("profile_ids", nargs=-1, required=True)
 @agent_option
 @click.pass_context
@@ -200,8 +233,12 @@ def order_set(ctx: click.Context, provider: str, profile_ids: tuple[str, ...], a
     out(f"Auth order for {pid}: {', '.join(ids)}")
 
 
-@order.command("clear")
-@click.option("--provider", required=True, metavar="ID")
+@order.command(
+    "clear",
+    short_help="Drop the order override.",
+    epilog=examples("openclaw models auth order clear --provider openrouter"),
+)
+@_PROVIDER
 @agent_option
 @click.pass_context
 def order_clear(ctx: click.Context, provider: str, agent_id: str | None) -> None:

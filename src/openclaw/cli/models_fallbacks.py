@@ -14,7 +14,7 @@ import click
 
 from ..errors import InputError, OpenClawError
 from ..runtime import Runtime
-from .context import emit_json, warn
+from .context import emit_json, examples, resolve_arg, warn
 from .models_common import (
     cli_context,
     defaults_section,
@@ -73,7 +73,7 @@ def _list(ctx: click.Context, kind: _Kind, as_json: bool, plain: bool) -> None:
 def _add(ctx: click.Context, kind: _Kind, raw: str) -> None:
     cli = cli_context(ctx)
     runtime = cli.runtime()
-    ref = runtime.resolve(raw)
+    ref = resolve_arg(runtime, raw)
     primary, items = _current(runtime, kind)
     if ref.key in {_key_of(runtime, x) for x in items}:
         warn(f"{ref.key} is already in the {kind.label.lower()} list.")
@@ -131,16 +131,15 @@ def _clear(ctx: click.Context, kind: _Kind) -> None:
 
 
 def _group(kind: _Kind, name: str, example: str) -> click.Group:
-    @click.group(
-        name,
-        epilog=f"\b\nExamples:\n  openclaw models {name} add {example}\n  openclaw models {name} list --json",
-    )
+    cmd = f"openclaw models {name}"
+
+    @click.group(name, epilog=examples(f"{cmd} add {example}", f"{cmd} list --json"))
     def group() -> None:
         pass
 
     group.help = f"List, add, remove or clear the {kind.primary_label}'s fallbacks (tried in order)."
 
-    @group.command("list")
+    @group.command("list", epilog=examples(f"{cmd} list", f"{cmd} list --plain"))
     @click.option("--json", "as_json", is_flag=True, help="Print JSON: {fallbacks: [...]}.")
     @click.option("--plain", is_flag=True, help="One ref per line.")
     @click.pass_context
@@ -148,21 +147,21 @@ def _group(kind: _Kind, name: str, example: str) -> click.Group:
         """List the fallbacks in the order they are tried."""
         _list(ctx, kind, as_json, plain)
 
-    @group.command("add")
+    @group.command("add", epilog=examples(f"{cmd} add {example}"))
     @click.argument("model")
     @click.pass_context
     def add_cmd(ctx: click.Context, model: str) -> None:
         """Append MODEL (provider/model or an alias) to the fallbacks."""
         _add(ctx, kind, model)
 
-    @group.command("remove")
+    @group.command("remove", epilog=examples(f"{cmd} remove {example}"))
     @click.argument("model")
     @click.pass_context
     def remove_cmd(ctx: click.Context, model: str) -> None:
         """Remove MODEL from the fallbacks."""
         _remove(ctx, kind, model)
 
-    @group.command("clear")
+    @group.command("clear", epilog=examples(f"{cmd} clear"))
     @click.pass_context
     def clear_cmd(ctx: click.Context) -> None:
         """Remove every fallback."""

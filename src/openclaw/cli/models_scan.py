@@ -290,11 +290,31 @@ Examples:
 @click.option("--min-params", type=float, metavar="B", help="Minimum parameter count, in billions.")
 @click.option("--max-age-days", type=float, metavar="DAYS", help="Only models published in the last DAYS.")
 @click.option("--provider", metavar="PREFIX", help="Only model ids starting with PREFIX/ (e.g. meta-llama).")
-@click.option("--max-candidates", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option(
-    "--timeout", "timeout_ms", type=click.FloatRange(min=1), default=12000, show_default=True, help="ms"
+    "--max-candidates",
+    type=click.IntRange(min=1),
+    default=6,
+    show_default=True,
+    metavar="N",
+    help="How many of the best candidates to probe and list.",
 )
-@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option(
+    "--timeout",
+    "timeout_ms",
+    type=click.FloatRange(min=1),
+    default=12000,
+    show_default=True,
+    metavar="MS",
+    help="Per probe request, in milliseconds.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Probe requests at once.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask before writing the config.")
 @click.option("--no-input", is_flag=True, help="Never prompt.")
 @click.option("--set-default", is_flag=True, help="Set the best model as agents.defaults.model.primary.")

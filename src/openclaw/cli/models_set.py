@@ -14,7 +14,7 @@ import click
 
 from ..refs import ModelRef, parse_ref, suggest
 from ..runtime import Runtime
-from .context import warn
+from .context import resolve_arg, warn
 from .models_common import (
     cli_context,
     defaults_section,
@@ -61,7 +61,7 @@ def catalog_note(runtime: Runtime, ref: ModelRef, catalog: ModelCatalog) -> str 
 def _set(ctx: click.Context, raw: str, key: str, label: str) -> None:
     cli = cli_context(ctx)
     runtime = cli.runtime()
-    ref = runtime.resolve(raw)  # unknown provider: RefError (exit 1), nothing written
+    ref = resolve_arg(runtime, raw)  # unknown provider: exit 2, nothing written
     note = catalog_note(runtime, ref, model_catalog(runtime))
     if note:
         warn(note)

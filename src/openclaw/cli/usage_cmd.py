@@ -137,18 +137,28 @@ def _remote(cli: CliContext, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@usage.command("report")
-@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@usage.command(
+    "report",
+    short_help="Write an HTML page (charts, tables) for a browser.",
+    epilog="""\b
+Examples:
+  openclaw usage report --html usage.html
+  openclaw usage report --html q4.html --since 2026-10-01 --until 2026-12-31
+""",
+)
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The page to write (its path goes to stderr).",
+)
 @click.option("--since", metavar="WHEN", help="Start of the period (default 30d).")
 @click.option("--until", metavar="WHEN", help="End of the period (default now).")
 @click.pass_context
 def report_cmd(ctx: click.Context, html_path: Path, since: str | None, until: str | None) -> None:
-    """Write a self-contained HTML page (charts, tables) to open in a browser.
-
-    \b
-    Example:
-      openclaw usage report --html usage.html --since 90d
-    """
+    """Write a self-contained HTML page (charts, tables) to open in a browser."""
     from ..usage.store import Aggregate
     from .usage_html import render_html
 
