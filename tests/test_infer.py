@@ -246,6 +246,7 @@ def test_gateway_mode_without_a_gateway(cli, home: Path) -> None:  # type: ignor
     write_config(home, {"gateway": {"port": port, "auth": {"mode": "token", "token": "gw-secret-token-123"}}})
     result = cli("infer", "model", "run", "--gateway", "--prompt", "hello")
     assert result.code == 1 and "not reachable" in result.stderr and "openclaw gateway run" in result.stderr
+    assert result.stderr.startswith("Error: The gateway at http://127.0.0.1:")  # not "No text output ..."
 
 
 def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]

@@ -289,6 +289,8 @@ class RunOptions:
 def _describe(exc: OpenClawError, model_ref: str | None) -> str:
     if not isinstance(exc, ProviderError):
         return exc.message
+    if exc.kind == "connect" and exc.provider == "gateway":
+        return exc.message  # nothing was asked of a model: say the gateway is not there
     where = f'provider "{exc.provider}" model "{exc.model}"' if exc.provider else f'model "{model_ref}"'
     if exc.kind == "cut":
         return f"The answer from {where} was cut off before it finished: {exc.message}"
@@ -387,8 +389,8 @@ async def _via_gateway(
     except ProviderError as exc:
         if exc.kind == "connect":
             exc.message = (
-                f"the gateway at {base_url} is not reachable ({exc.message}); "
-                "start it with `openclaw gateway run`"
+                f"The gateway at {base_url} is not reachable ({exc.message}). "
+                "Start it with `openclaw gateway run`, or drop --gateway to call the provider directly."
             )
         raise
     finally:
