@@ -286,6 +286,13 @@ def test_bad_input_exits_2_before_anything_is_written_or_sent(
     assert not (home / ".openclaw" / "agents").exists()
 
 
+def test_unknown_agent_lists_each_agent_once(cli, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+    write_config(home, upstream_thread, agents={"entries": {"main": {}, "ops": {}}})  # as onboard writes
+    result = cli("agent", "--local", "--agent", "zzzz", "--message", "hi")
+    assert result.code == 2
+    assert result.stderr == 'Error: Unknown agent "zzzz". Configured agents: main, ops.\n'
+
+
 def test_bad_input_with_json_prints_an_error_document(agent) -> None:  # type: ignore[no-untyped-def]
     result = agent("--local", "--message", "", "--json")
     assert result.code == 2

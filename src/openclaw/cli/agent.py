@@ -85,7 +85,7 @@ def _agent_id(runtime: Runtime, raw: str | None) -> str:
     entries = agents.entries if agents else {}
     marked = [aid for aid, entry in entries.items() if entry.default]
     agent_id = check_agent_id(raw) if raw is not None else (marked[0] if marked else DEFAULT_AGENT_ID)
-    known = [DEFAULT_AGENT_ID, *entries]
+    known = list(dict.fromkeys([DEFAULT_AGENT_ID, *entries]))
     if agent_id not in known:
         hint = suggest(agent_id, known)
         extra = f' Did you mean "{hint}"?' if hint else f" Configured agents: {', '.join(known)}."
