@@ -201,8 +201,8 @@ def clear_cooldowns(
     else:
         pid = provider.strip().lower() if provider else None
         keys = select_keys(records, runtime, targets, pid)
-        if not keys:
-            raise InputError(_nothing(targets, provider, records))
+        if not keys:  # nothing to clear for that name: a failure (exit 1), like logout of no profile
+            raise OpenClawError(_nothing(targets, provider, records))
         count = ctx_run(state.clear(keys))
     result: dict[str, Any] = {"cleared": count, "keys": keys}
     if as_json:
