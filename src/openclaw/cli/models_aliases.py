@@ -77,7 +77,7 @@ def list_aliases(ctx: click.Context, as_json: bool, plain: bool) -> None:
     "add",
     epilog=examples(
         "openclaw models aliases add sonnet openrouter/anthropic/claude-sonnet-4-5",
-        "openclaw models aliases add fast sonnet      # resolves to the same model",
+        "openclaw models aliases add mini openrouter/openai/gpt-4o-mini",
     ),
 )
 @click.argument("alias")

@@ -116,8 +116,13 @@ def _profile_rows(runtime: Runtime, provider: str | None) -> list[dict[str, Any]
     ),
 )
 @click.option("--provider", metavar="ID", help="Only this provider's profiles.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@agent_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {storePath, profiles}.")
+@click.option(
+    "--agent",
+    "agent_id",
+    metavar="ID",
+    help="Checked, for OpenClaw compatibility; every agent shares the one auth store here.",
+)
 @click.pass_context
 def list_profiles(ctx: click.Context, provider: str | None, as_json: bool, agent_id: str | None) -> None:
     """List stored auth profiles; keys are masked."""
