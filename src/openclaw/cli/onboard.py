@@ -44,9 +44,12 @@ def _key_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _skip_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for name in reversed(_SKIPS):
-        func = click.option(f"--skip-{name}", f"skip_{name}", is_flag=True, help=f"Skip the {name} step.")(
-            func
-        )
+        func = click.option(
+            f"--skip-{name}",
+            f"skip_{name}",
+            is_flag=True,
+            help=f"Accepted for OpenClaw scripts (there is no {name} step here).",
+        )(func)
     return func
 
 
@@ -274,7 +277,11 @@ Examples:
     "--gateway-password", metavar="PASSWORD", help="Gateway password (with --gateway-auth password)."
 )
 @_skip_options
-@click.option("--install-daemon/--no-install-daemon", default=False, help="Not supported (accepted).")
+@click.option(
+    "--install-daemon/--no-install-daemon",
+    default=False,
+    help="Accepted with a note: run `openclaw gateway run` under your service manager.",
+)
 @click.pass_context
 def onboard(ctx: click.Context, /, **params: Any) -> None:
     """Set up a provider credential, the default model and the gateway config."""
