@@ -45,6 +45,7 @@ from ..wire.types import (
 )
 from .accesslog import RequestRecord
 from .app import SECURITY_HEADERS, Gateway
+from .coalesce import CoalescingWriter
 from .errors import HttpError, provider_error_json
 from .targets import ResolvedTarget
 
@@ -132,19 +133,20 @@ def _timeout_error(gw: Gateway) -> dict[str, object]:
 
 
 class _Pump:
-    """Writes one committed stream; ``ended`` is set once a finish or an error was written."""
+    """Writes one committed stream (through ``out``: the events that arrive together leave in
+    one write); ``finished``/``errored`` say how it ended."""
 
     def __init__(
         self,
         gw: Gateway,
         enc: Encoder,
-        resp: web.StreamResponse,
+        out: CoalescingWriter,
         rec: RequestRecord,
         run: Run,
         *,
         ending: Ending,
     ) -> None:
-        self.gw, self.enc, self.ending, self.resp, self.rec, self.run = gw, enc, ending, resp, rec, run
+        self.gw, self.enc, self.ending, self.out, self.rec, self.run = gw, enc, ending, out, rec, run
         self.usage: Usage | None = None
         self.finished = False
         self.errored = False
@@ -181,10 +183,11 @@ class _Pump:
         self.gw.metrics.usage(ref.key, ref.provider, usage)
 
     async def pump(self, events: AsyncIterator[StreamEvent]) -> None:
+        add = self.out.add
         async for event in events:
             data = self.encode(event)
             if data is not None:
-                await self.resp.write(data)
+                await add(data)  # returns at once unless the client is far behind
             if self.errored:
                 return  # the error event closed the stream
         if self.finished:
@@ -193,7 +196,7 @@ class _Pump:
             error = ProviderError("The upstream stream ended without a finish.", kind="cut", reason="timeout")
             self.rec.error = error.message
             tail = self.ending.fail(provider_error_json(error, self.gw.redact))
-        await self.resp.write(tail)
+        await add(tail)
 
 
 _ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
@@ -203,6 +206,25 @@ _ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
     Finish: _Pump._finish,
     ErrorEvent: _Pump._error,
 }
+
+
+async def _rest(gw: Gateway, pump: _Pump, events: AsyncIterator[StreamEvent], deadline: float) -> None:
+    """Relay the events after the first, within the deadline; the stream always ends framed."""
+    out, rec = pump.out, pump.rec
+    try:
+        try:
+            async with asyncio.timeout_at(deadline):
+                if not pump.errored:
+                    await pump.pump(events)
+                await out.close()
+        except TimeoutError:
+            rec.error = "deadline reached mid-stream"
+            await out.add(pump.ending.fail(_timeout_error(gw)))
+            await out.close()
+    except ConnectionResetError:
+        rec.status = 499
+    finally:
+        out.cancel()
 
 
 async def relay_stream(
@@ -245,20 +267,13 @@ async def relay_stream(
             provider=(info.provider_name if info else None) or served.ref.provider,
         )
         ending = enc if isinstance(enc, Ending) else _ChunkEnding(enc, request.include_usage)
-        pump = _Pump(gw, enc, resp, rec, run, ending=ending)
+        out = CoalescingWriter(resp)
+        pump = _Pump(gw, enc, out, rec, run, ending=ending)
         head = enc.role()
         encoded = pump.encode(first) if first is not None else None
         await resp.write(head + encoded if encoded else head)
         rec.ttft = asyncio.get_running_loop().time() - rec.started
-        try:
-            async with asyncio.timeout_at(deadline):
-                if not pump.errored:
-                    await pump.pump(events)
-        except TimeoutError:
-            rec.error = "deadline reached mid-stream"
-            await resp.write(ending.fail(_timeout_error(gw)))
-        except ConnectionResetError:
-            rec.status = 499
+        await _rest(gw, pump, events, deadline)
         return resp
     finally:
         await run.aclose()

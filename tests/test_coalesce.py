@@ -1,0 +1,73 @@
+"""The streamed-response writer: events that arrive together leave in one write, in order, at
+once; a slow client holds the relay back; a failed write reaches the relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from openclaw.gateway.coalesce import CoalescingWriter
+
+
+class Sink:
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.writes: list[bytes] = []
+        self.delay = delay
+        self.fail = fail
+
+    async def write(self, data: bytes) -> None:
+        if self.fail:
+            raise ConnectionResetError("Cannot write to closing transport")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.writes.append(data)
+
+
+async def test_events_of_one_turn_leave_in_one_write() -> None:
+    sink = Sink()
+    out = CoalescingWriter(sink)
+    for piece in (b"a", b"b", b"c"):
+        await out.add(piece)
+    await asyncio.sleep(0)  # the relay waits for the upstream: the writer runs
+    assert sink.writes == [b"abc"]
+    await out.add(b"d")
+    await out.close()
+    assert sink.writes == [b"abc", b"d"]
+
+
+async def test_a_slow_client_holds_the_relay_back() -> None:
+    sink = Sink(delay=0.01)
+    out = CoalescingWriter(sink, limit=10)
+    for _ in range(8):
+        await out.add(b"x" * 4)  # waits whenever more than 10 bytes are behind
+        assert out._size <= 12
+    await out.close()
+    assert b"".join(sink.writes) == b"x" * 32 and len(sink.writes) > 1
+
+
+async def test_a_failed_write_reaches_the_relay() -> None:
+    out = CoalescingWriter(Sink(fail=True))
+    await out.add(b"a")
+    await asyncio.sleep(0)
+    with pytest.raises(ConnectionResetError):
+        await out.add(b"b")
+    out.cancel()
+    with pytest.raises(ConnectionResetError):
+        await _close_after_add()
+
+
+async def _close_after_add() -> None:
+    out = CoalescingWriter(Sink(fail=True))
+    await out.add(b"a")
+    await out.close()
+
+
+async def test_close_without_writes_and_cancel_are_quiet() -> None:
+    out = CoalescingWriter(Sink())
+    await out.close()
+    out.cancel()
+    pending = CoalescingWriter(Sink(delay=1.0))
+    await pending.add(b"a")
+    await asyncio.sleep(0)
+    pending.cancel()
