@@ -273,7 +273,9 @@ def _request_bytes(
 class LeanHttpClient:
     """The :class:`~openclaw.transports.base.HttpClient` seam on asyncio streams."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, max_idle_per_origin: int = 4) -> None:
+    # Idle keep-alive connections kept per origin: one for a CLI run, up to one per concurrent
+    # request in a gateway (a smaller pool would close and reopen connections under load).
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, max_idle_per_origin: int = 256) -> None:
         self._ssl = ssl_context
         self._idle: dict[_Origin, list[_Conn]] = {}
         self._max_idle = max_idle_per_origin
