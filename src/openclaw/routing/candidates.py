@@ -42,6 +42,7 @@ class Candidate:
     slot: Slot
     timeouts: Timeouts  # the provider's per-attempt timeouts, before the budget cuts them
     params: Mapping[str, Any]  # merged per-model params for the default agent
+    prepared: object | None  # the transport's static part of a call with ``params`` (or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +74,27 @@ def model_entry(router: Router, ref: ModelRef) -> ModelEntry:
     seconds = provider.timeout_seconds
     timeouts = Timeouts() if seconds is None else Timeouts(read=seconds)
     params = router.params(ref, DEFAULT_AGENT_ID)
+    prepare = getattr(transport, "prepare", None)  # optional: URL, headers, route facts, once
     out = []
     for credential in plan:
         ckey = credential_key(provider.id, credential)
         slot = Slot(ref, credential.label, facts)
         mkey = model_key(ckey, ref.key)
+        prepared = prepare(provider, upstream, params, credential) if prepare is not None else None
         out.append(
             Candidate(
-                ref, provider, transport, facts, credential, ckey, mkey, upstream, slot, timeouts, params
+                ref,
+                provider,
+                transport,
+                facts,
+                credential,
+                ckey,
+                mkey,
+                upstream,
+                slot,
+                timeouts,
+                params,
+                prepared,
             )
         )
     return ModelEntry(ref, facts, tuple(out))

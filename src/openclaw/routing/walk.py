@@ -220,6 +220,7 @@ class Walk:
     async def _attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
         r, agent = self.r, self.target.agent_id
         ts, started = r.clock.now(), r.clock.monotonic()
+        default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
         call = UpstreamCall(
             provider=cand.provider,
             ref=cand.ref,
@@ -228,9 +229,10 @@ class Walk:
             request=self.request,
             stream=self.request.stream,
             timeouts=self.budget.timeouts(cand.timeouts, r.policy.attempt_timeout, started),
-            params=cand.params if agent == DEFAULT_AGENT_ID else r.params(cand.ref, agent),
+            params=cand.params if default else r.params(cand.ref, agent),
             facts=cand.facts,
             thinking=self.ctx.thinking or r.thinking(agent),
+            prepared=cand.prepared if default else None,
         )
         self.opened_at = (ts, started)
         self.sent += 1

@@ -104,6 +104,10 @@ class UpstreamCall:
     params: Mapping[str, Any] = field(default_factory=dict)  # merged per-model params
     facts: ModelFacts | None = None
     thinking: str | None = None  # off|minimal|low|medium|high|xhigh|... (None: provider default)
+    # What every request to this provider/model/key/params carries (URL, headers, route facts),
+    # as returned by the transport's ``prepare`` (the router computes it once per candidate);
+    # None: the transport works it out per call.
+    prepared: object | None = None
 
 
 class Transport(Protocol):

@@ -16,8 +16,9 @@ but api.openai.com.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -38,10 +39,13 @@ from ..redact import Redactor
 from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events
 from ..wire.sse import SSEDecoder
 from ..wire.types import StreamEvent
-from .base import HttpClient, HttpResponse, UpstreamCall
+from .base import Credential, HttpClient, HttpResponse, UpstreamCall
 from .errors import http_error
 
-__all__ = ["USER_AGENT", "OpenAICompletionsTransport", "drain_body"]
+if TYPE_CHECKING:
+    from ..catalog.resolve import ResolvedProvider
+
+__all__ = ["USER_AGENT", "OpenAICompletionsTransport", "Prepared", "drain_body"]
 
 USER_AGENT = f"openclaw-python/{__version__}"
 _DONE = b"[DONE]"
@@ -102,6 +106,47 @@ def _apply_params(body: dict[str, Any], call: UpstreamCall, openrouter: bool, na
         body.pop("store", None)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every request to one provider, model, key and params carries: the URL, the headers
+    and the facts about the route (parsed from the base URL, which costs a few microseconds)."""
+
+    url: str
+    headers: Mapping[str, str]
+    openrouter: bool  # the OpenRouter API (any base URL)
+    verified: bool  # the real openrouter.ai
+    native: bool  # api.openai.com
+    max_tokens_field: str
+    cache_markers: bool  # openclaw adds Anthropic cache markers (verified route, anthropic/*)
+
+
+def prepare(
+    provider: ResolvedProvider, model: str, params: Mapping[str, Any], credential: Credential
+) -> Prepared:
+    verified = provider.verified_openrouter
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {credential.secret}",
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if verified:
+        headers.update(ATTRIBUTION_HEADERS)
+        headers.update(response_cache_headers(params))
+    headers.update(provider.headers)
+    field = params.get("maxTokensField")
+    tokens_field = field if field in ("max_tokens", "max_completion_tokens") else "max_completion_tokens"
+    return Prepared(
+        url=f"{provider.base_url}/chat/completions",
+        headers=headers,
+        openrouter=is_openrouter_route(provider),
+        verified=verified,
+        native=_native_openai(provider.base_url),
+        max_tokens_field=tokens_field,
+        cache_markers=wants_cache_markers(provider, model),
+    )
+
+
 class OpenAICompletionsTransport:
     api = "openai-completions"
 
@@ -110,42 +155,39 @@ class OpenAICompletionsTransport:
 
     # -- request -----------------------------------------------------------------------------
 
+    def prepare(
+        self, provider: ResolvedProvider, model: str, params: Mapping[str, Any], credential: Credential
+    ) -> Prepared:
+        """The static part of every call with these arguments (see ``UpstreamCall.prepared``)."""
+        return prepare(provider, model, params, credential)
+
     def build(self, call: UpstreamCall) -> tuple[str, dict[str, str], bytes]:
-        provider = call.provider
-        openrouter = is_openrouter_route(provider)
-        verified = provider.verified_openrouter
-        native = _native_openai(provider.base_url)
-        field = call.params.get("maxTokensField")
+        url, headers, body = self._request(call)
+        return url, dict(headers), body
+
+    def _request(self, call: UpstreamCall) -> tuple[str, Mapping[str, str], bytes]:
+        """URL, headers (shared with other calls: read-only) and body."""
+        fixed = call.prepared
+        if not isinstance(fixed, Prepared):
+            fixed = prepare(call.provider, call.model, call.params, call.credential)
         opts = BodyOptions(
             stream=call.stream,
-            include_usage=call.stream and not verified,
-            developer_role=native,
-            max_tokens_field=field
-            if field in ("max_tokens", "max_completion_tokens")
-            else "max_completion_tokens",
-            openrouter=openrouter,
-            cache_control=openrouter,  # the caller's markers; ours are added below (verified route)
+            include_usage=call.stream and not fixed.verified,
+            developer_role=fixed.native,
+            max_tokens_field=fixed.max_tokens_field,
+            openrouter=fixed.openrouter,
+            cache_control=fixed.openrouter,  # the caller's markers; ours are added below
         )
         body = chat_body(call.request, call.model, opts)
-        _apply_params(body, call, openrouter, native)
-        if wants_cache_markers(provider, call.model):
+        _apply_params(body, call, fixed.openrouter, fixed.native)
+        if fixed.cache_markers:
             add_cache_markers(body["messages"], body.get("tools"))
-        headers = {
-            "Accept": "application/json",
-            "Authorization": f"Bearer {call.credential.secret}",
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        if verified:
-            headers.update(ATTRIBUTION_HEADERS)
-            headers.update(response_cache_headers(call.params))
-        headers.update(provider.headers)
-        return f"{provider.base_url}/chat/completions", headers, orjson.dumps(body)
+        return fixed.url, fixed.headers, orjson.dumps(body)
 
     # -- response ----------------------------------------------------------------------------
 
     async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-        url, headers, body = self.build(call)
+        url, headers, body = self._request(call)
         try:
             async with self._http.request(
                 "POST", url, headers=headers, body=body, timeouts=call.timeouts
