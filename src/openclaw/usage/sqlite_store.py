@@ -12,18 +12,39 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..paths import ensure_private_dir
-from .schema import SQLITE
+from .base import UsageRecord
+from .schema import COLUMNS, SQLITE, TABLE, row_values
 from .store import SqlStore
 
 __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_MS = 30_000
+_ROWS_PER_INSERT = 64  # rows in one multi-row INSERT (x 25 columns: far below SQLite's 32,766 limit)
+
+
+def _insert_rows_sql(count: int) -> str:
+    one = "(" + ", ".join(["?"] * len(COLUMNS)) + ")"
+    return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES " + ", ".join([one] * count)  # noqa: S608
+
+
+def _chunks(total: int) -> Iterator[int]:
+    """Row counts that add up to ``total``: full chunks, then powers of two (so that only a few
+    statement shapes exist and SQLite's statement cache keeps every one compiled)."""
+    while total >= _ROWS_PER_INSERT:
+        yield _ROWS_PER_INSERT
+        total -= _ROWS_PER_INSERT
+    size = _ROWS_PER_INSERT // 2
+    while total:
+        if total >= size:
+            yield size
+            total -= size
+        size //= 2
 
 
 def _create_private(path: Path) -> None:
@@ -45,6 +66,7 @@ class SqliteStore(SqlStore):
             path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         self._lock = threading.Lock()
+        self._inserts: dict[int, str] = {}  # row count -> multi-row INSERT statement
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         self._enable_wal()
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -89,6 +111,26 @@ class SqliteStore(SqlStore):
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
+
+    def write(self, rows: Sequence[UsageRecord]) -> None:
+        """One transaction; rows go in multi-row INSERTs rather than ``executemany``. Same
+        SQLite work, but ``sqlite3`` releases and retakes the GIL around every statement it
+        steps: one statement per row made the writer thread and the event loop hand the GIL
+        back and forth once per row (measured: the gateway paid for it in throughput)."""
+        if not rows:
+            return
+        with self._write_cursor() as cur:
+            start = 0
+            for count in _chunks(len(rows)):
+                values = [value for row in rows[start : start + count] for value in row_values(row)]
+                cur.execute(self._insert_sql(count), values)
+                start += count
+
+    def _insert_sql(self, count: int) -> str:
+        sql = self._inserts.get(count)
+        if sql is None:
+            sql = self._inserts[count] = _insert_rows_sql(count)
+        return sql
 
     def journal_mode(self) -> str:
         with self._lock:
