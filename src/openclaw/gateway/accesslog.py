@@ -80,9 +80,8 @@ def _text_line(data: dict[str, Any]) -> bytes:
     """``key=value`` pairs; a string value that is not plain (spaces, quotes, ...) is JSON-quoted."""
     parts = []
     for key, value in data.items():
-        if type(value) is str and not _PLAIN(value):
-            value = orjson.dumps(value).decode()
-        parts.append(f"{key}={value}")
+        quoted = orjson.dumps(value).decode() if type(value) is str and not _PLAIN(value) else value
+        parts.append(f"{key}={quoted}")
     return (" ".join(parts) + "\n").encode()
 
 
@@ -151,10 +150,7 @@ class AccessLog:
         if not self.enabled:
             return
         data = self.fields(rec, latency)
-        if self.fmt == "json":
-            line = orjson.dumps(data) + b"\n"
-        else:
-            line = _text_line(data)
+        line = orjson.dumps(data) + b"\n" if self.fmt == "json" else _text_line(data)
         self._buf.append(line)
         self._size += len(line)
         if self._size >= _FLUSH_BYTES:
