@@ -266,3 +266,17 @@ def test_as_a_real_process(home: Path, upstream_thread: FakeUpstream) -> None:
     result = run_cli_subprocess(["infer", "model", "run", "--prompt", "x", "--json"], env)
     assert result.code == 1 and json.loads(result.stdout)["ok"] is False
     assert FAKE_KEY not in result.stdout + result.stderr
+
+
+def test_gateway_mode_refused_token_says_so(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    gateway = {"port": upstream_thread.port, "auth": {"mode": "token", "token": "gw-wrong-token-123"}}
+    write_config(home, {"gateway": gateway})
+    upstream_thread.queue(Reply.status(401, "Invalid gateway token or client key."))
+    result = cli("infer", "model", "run", "--gateway", "--prompt", "hello")
+    assert result.code == 1
+    assert result.stderr.startswith(
+        f"Error: The gateway at http://127.0.0.1:{upstream_thread.port}/v1 refused"
+    )
+    assert "401 Invalid gateway token or client key." in result.stderr
+    assert "OPENCLAW_GATEWAY_TOKEN" in result.stderr
+    assert "gw-wrong-token-123" not in result.output

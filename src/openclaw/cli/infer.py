@@ -289,8 +289,6 @@ class RunOptions:
 def _describe(exc: OpenClawError, model_ref: str | None) -> str:
     if not isinstance(exc, ProviderError):
         return exc.message
-    if exc.kind == "connect" and exc.provider == "gateway":
-        return exc.message  # nothing was asked of a model: say the gateway is not there
     where = f'provider "{exc.provider}" model "{exc.model}"' if exc.provider else f'model "{model_ref}"'
     if exc.kind == "cut":
         return f"The answer from {where} was cut off before it finished: {exc.message}"
@@ -358,6 +356,21 @@ async def _local(
     return RunOutcome(agg.result(), served.ref.provider, model, served.profile, latency)
 
 
+def _gateway_error(exc: ProviderError, base_url: str) -> OpenClawError:
+    """What went wrong between this CLI and the gateway, said as such (no model was asked)."""
+    if exc.kind == "connect":
+        return OpenClawError(
+            f"The gateway at {base_url} is not reachable ({exc.message}). "
+            "Start it with `openclaw gateway run`, or drop --gateway to call the provider directly."
+        )
+    if exc.status in (401, 403):
+        return OpenClawError(
+            f"The gateway at {base_url} refused this CLI's credentials ({exc.describe()}). Set "
+            "gateway.auth.token or OPENCLAW_GATEWAY_TOKEN to the gateway's token, or drop --gateway."
+        )
+    return exc
+
+
 async def _via_gateway(
     runtime: Runtime, request: ChatRequest, opts: RunOptions, printer: TextPrinter | None
 ) -> RunOutcome:
@@ -387,12 +400,7 @@ async def _via_gateway(
             credential=credential,
         )
     except ProviderError as exc:
-        if exc.kind == "connect":
-            exc.message = (
-                f"The gateway at {base_url} is not reachable ({exc.message}). "
-                "Start it with `openclaw gateway run`, or drop --gateway to call the provider directly."
-            )
-        raise
+        raise _gateway_error(exc, base_url) from None
     finally:
         await http.close()
     served = outcome.result.model or name
