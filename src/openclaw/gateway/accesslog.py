@@ -76,13 +76,15 @@ class RequestRecord:
         self.prompt: str | None = None
 
 
-def _text_line(data: dict[str, Any]) -> bytes:
-    """``key=value`` pairs; a string value that is not plain (spaces, quotes, ...) is JSON-quoted."""
-    parts = []
-    for key, value in data.items():
-        quoted = orjson.dumps(value).decode() if type(value) is str and not _PLAIN(value) else value
-        parts.append(f"{key}={quoted}")
-    return (" ".join(parts) + "\n").encode()
+def _stamp() -> str:
+    """Epoch seconds with milliseconds, formatted from an integer (a float's repr costs more)."""
+    ms = int(time.time() * 1000)
+    return f"{ms // 1000}.{ms % 1000:03d}"
+
+
+def _text(value: str) -> str:
+    """A string value as written in the text format: as is when plain, else JSON-quoted."""
+    return value if _PLAIN(value) else orjson.dumps(value).decode()
 
 
 class AccessLog:
@@ -146,11 +148,44 @@ class AccessLog:
             data["prompt"] = self._redact(rec.prompt)
         return data
 
+    def text_line(self, rec: RequestRecord, latency: float) -> bytes:
+        """The same fields as :meth:`fields`, as ``key=value`` pairs: one f-string for the fields
+        every line has, then the optional ones (this runs for every request)."""
+        line = (
+            f"ts={_stamp()} request_id={_text(rec.request_id)} method={_text(rec.method)} "
+            f"path={_text(rec.path)} status={rec.status} latency_ms={latency * 1000:.2f}"
+        )
+        if rec.model is not None:
+            line += f" model={_text(self._model(rec.model))}"
+        if rec.served is not None:
+            line += f" served={_text(rec.served)}"
+        if rec.provider is not None:
+            line += f" provider={_text(rec.provider)}"
+        if rec.attempts:
+            line += f" attempts={rec.attempts}"
+        if rec.stream:
+            line += " stream=True"
+        if rec.ttft is not None:
+            line += f" ttft_ms={rec.ttft * 1000:.2f}"
+        if rec.input_tokens:
+            line += f" input_tokens={rec.input_tokens}"
+        if rec.output_tokens:
+            line += f" output_tokens={rec.output_tokens}"
+        if rec.client_key is not None:
+            line += f" client_key={_text(rec.client_key)}"
+        if rec.error:
+            line += f" error={_text(self._redact(rec.error[:_MAX_FIELD]))}"
+        if rec.prompt:
+            line += f" prompt={_text(self._redact(rec.prompt))}"
+        return (line + "\n").encode()
+
     def log(self, rec: RequestRecord, latency: float) -> None:
         if not self.enabled:
             return
-        data = self.fields(rec, latency)
-        line = orjson.dumps(data) + b"\n" if self.fmt == "json" else _text_line(data)
+        if self.fmt == "json":
+            line = orjson.dumps(self.fields(rec, latency)) + b"\n"
+        else:
+            line = self.text_line(rec, latency)
         self._buf.append(line)
         self._size += len(line)
         if self._size >= _FLUSH_BYTES:

@@ -45,6 +45,7 @@ from .walk import Walk
 
 if TYPE_CHECKING:
     from ..catalog.resolve import ModelFacts, ResolvedProvider
+    from ..redact import Redactor
     from ..runtime import Runtime
 
 __all__ = ["Router", "TransportSource"]
@@ -74,6 +75,8 @@ class Router:
         recent = getattr(runtime.state, "recent", None)  # LocalState: records in memory, no I/O
         self._recent: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
         self._seq = itertools.count(1)
+        # the runtime's redactor, built on first use (a request that does not fail never needs it)
+        self.redactors: Callable[[], Redactor] = lambda: runtime.redactor
 
     # -- requests ----------------------------------------------------------------------------
 

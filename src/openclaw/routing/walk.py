@@ -89,8 +89,7 @@ class Walk:
         self.target = target
         self.ctx = ctx
         self.budget = Budget(ctx.deadline, router.clock.monotonic)
-        runtime = router.runtime
-        self.rec = Recorder(ctx, lambda: runtime.redactor, runtime.ledger, request.stream)
+        self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream)
         self.last: ProviderError | None = None
         self.tried: dict[str, _Tried] = {}
         self.cooling: dict[str, float] = {}  # model key -> epoch end of its stored cooldown
