@@ -79,6 +79,8 @@ def _assert_tree(home: Path) -> None:
     assert _mode(state / "openclaw.json") == 0o600
     assert _mode(state / "openclaw.json.bak") == 0o600
     assert (state / "agents" / "main" / "sessions").is_dir()
+    for private in ("agents", "agents/main", "agents/main/sessions"):  # transcripts live there
+        assert _mode(state / private) == 0o700, private
     assert (state / "workspace").is_dir()
     assert not list(state.rglob("auth-profiles.json"))
     # the .bak is the pre-onboarding baseline, as observed (main.openclaw.json.bak)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..auth.store import AuthStore
 from ..config.write import WriteResult, update_config
-from ..paths import StatePaths, ensure_private_dir
+from ..paths import StatePaths, create_private_dir, ensure_private_dir
 from ..redact import mask_key
 from .context import emit_json
 from .onboard_config import OnboardConfig, apply_baseline, apply_onboarding
@@ -62,6 +62,8 @@ def apply_plan(
     workspace.mkdir(parents=True, exist_ok=True)
     _emit(f"Workspace OK: {paths.display(workspace)}", to_stderr=quiet_stdout)
     sessions = paths.sessions_dir(cfg.agent_id)
+    for parent in (sessions.parents[1], sessions.parents[0]):  # agents/, agents/<id>/: 0700 as the
+        create_private_dir(parent)  # session store makes them (mkdir -p would leave them 0755)
     ensure_private_dir(sessions)
     _emit(f"Sessions OK: {paths.display(sessions)}", to_stderr=quiet_stdout)
     if plan.profile is not None and not plan.reused:
