@@ -17,7 +17,8 @@ installs it. An editable install under ``PYTHONDONTWRITEBYTECODE=1`` (as in this
 environment) never caches them, and every run would compile each openclaw module it imports; so the
 script first runs ``python -m compileall`` over the package directory (``__pycache__`` is
 git-ignored; the standard library and dependencies already ship compiled).
-``--no-compile`` skips that step, to see the uncached figure.
+``--no-compile`` skips that step: the figures then depend on what ``__pycache__`` already holds
+(delete ``src/openclaw/__pycache__`` first to see the uncached start).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def main() -> int:
     parser.add_argument(
         "--no-compile",
         action="store_true",
-        help="do not compile the package's bytecode first (measure the uncached start)",
+        help="do not compile the package's bytecode first (uses whatever __pycache__ holds)",
     )
     args = parser.parse_args()
     if shutil.which("hyperfine") is None:
