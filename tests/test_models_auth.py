@@ -148,7 +148,7 @@ def test_login_api_key_replaces_default_and_can_set_the_default_model(cli, onboa
     oauth = cli(
         "models", "auth", "login", "--provider", "openrouter", "--method", "oauth", input=FAKE_KEY + "\n"
     )
-    assert oauth.code == 1
+    assert oauth.code == 2  # an unsupported option value: bad input
     assert "--method api-key" in oauth.stderr
 
 

@@ -138,8 +138,9 @@ def login(  # noqa: PLR0917 (a click callback: one parameter per option)
     runtime = cli_context(ctx).runtime()
     pid = known_provider(runtime, provider)
     if method not in ("api-key", "api_key", "apikey"):
-        raise OpenClawError(
-            f'--method {method} is not supported; use --method api-key (an API key from "{pid}").'
+        raise InputError(
+            f'--method {method} is not supported; use --method api-key (an API key from "{pid}").',
+            param="method",
         )
     profile_id = validate_profile_id(profile_id or f"{pid}:default", pid)
     key = read_secret("API key")
