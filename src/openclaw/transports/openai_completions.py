@@ -70,11 +70,9 @@ def _reasoning(call: UpstreamCall, openrouter: bool) -> dict[str, Any] | None:
     return None
 
 
-def _openrouter_params(body: dict[str, Any], call: UpstreamCall) -> None:
+def _openrouter_params(body: dict[str, Any], call: UpstreamCall, present: tuple[str, ...]) -> None:
     params = call.params
-    for key in BODY_PARAMS:
-        if key not in params:
-            continue
+    for key in present:
         value = params[key]
         if key == "provider" and isinstance(value, dict) and isinstance(body.get("provider"), dict):
             body["provider"] = {**body["provider"], **value}
@@ -85,10 +83,10 @@ def _openrouter_params(body: dict[str, Any], call: UpstreamCall) -> None:
         body["reasoning"] = reasoning
 
 
-def _apply_params(body: dict[str, Any], call: UpstreamCall, openrouter: bool, native: bool) -> None:
+def _apply_params(body: dict[str, Any], call: UpstreamCall, fixed: Prepared) -> None:
     params = call.params
-    if openrouter:
-        _openrouter_params(body, call)
+    if fixed.openrouter:
+        _openrouter_params(body, call, fixed.body_params)
     else:
         requested = call.request.reasoning
         if requested is not None and requested.effort and "reasoning_effort" not in body:
@@ -102,26 +100,33 @@ def _apply_params(body: dict[str, Any], call: UpstreamCall, openrouter: bool, na
         extra = params.get(key)
         if isinstance(extra, dict):
             body.update(extra)
-    if not native:
+    if not fixed.native:
         body.pop("store", None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per call when unprepared, and frozen init costs more
 class Prepared:
     """What every request to one provider, model, key and params carries: the URL, the headers
-    and the facts about the route (parsed from the base URL, which costs a few microseconds)."""
+    and the facts about the route (parsed from the base URL, which costs a few microseconds).
+    Read-only once made."""
 
     url: str
     headers: Mapping[str, str]
     openrouter: bool  # the OpenRouter API (any base URL)
     verified: bool  # the real openrouter.ai
     native: bool  # api.openai.com
-    max_tokens_field: str
     cache_markers: bool  # openclaw adds Anthropic cache markers (verified route, anthropic/*)
+    body_params: tuple[str, ...]  # the OpenRouter body fields (BODY_PARAMS) set in params
+    options: Mapping[bool, BodyOptions]  # by ``stream``
 
 
 def prepare(
-    provider: ResolvedProvider, model: str, params: Mapping[str, Any], credential: Credential
+    provider: ResolvedProvider,
+    model: str,
+    params: Mapping[str, Any],
+    credential: Credential,
+    *,
+    streams: tuple[bool, ...] = (False, True),
 ) -> Prepared:
     verified = provider.verified_openrouter
     headers = {
@@ -136,14 +141,28 @@ def prepare(
     headers.update(provider.headers)
     field = params.get("maxTokensField")
     tokens_field = field if field in ("max_tokens", "max_completion_tokens") else "max_completion_tokens"
+    openrouter = is_openrouter_route(provider)
+    native = _native_openai(provider.base_url)
+    options = {
+        stream: BodyOptions(
+            stream=stream,
+            include_usage=stream and not verified,
+            developer_role=native,
+            max_tokens_field=tokens_field,
+            openrouter=openrouter,
+            cache_control=openrouter,  # the caller's markers; openclaw's own: ``cache_markers``
+        )
+        for stream in streams
+    }
     return Prepared(
         url=f"{provider.base_url}/chat/completions",
         headers=headers,
-        openrouter=is_openrouter_route(provider),
+        openrouter=openrouter,
         verified=verified,
-        native=_native_openai(provider.base_url),
-        max_tokens_field=tokens_field,
+        native=native,
         cache_markers=wants_cache_markers(provider, model),
+        body_params=tuple(key for key in BODY_PARAMS if key in params),
+        options=options,
     )
 
 
@@ -169,17 +188,9 @@ class OpenAICompletionsTransport:
         """URL, headers (shared with other calls: read-only) and body."""
         fixed = call.prepared
         if not isinstance(fixed, Prepared):
-            fixed = prepare(call.provider, call.model, call.params, call.credential)
-        opts = BodyOptions(
-            stream=call.stream,
-            include_usage=call.stream and not fixed.verified,
-            developer_role=fixed.native,
-            max_tokens_field=fixed.max_tokens_field,
-            openrouter=fixed.openrouter,
-            cache_control=fixed.openrouter,  # the caller's markers; ours are added below
-        )
-        body = chat_body(call.request, call.model, opts)
-        _apply_params(body, call, fixed.openrouter, fixed.native)
+            fixed = prepare(call.provider, call.model, call.params, call.credential, streams=(call.stream,))
+        body = chat_body(call.request, call.model, fixed.options[call.stream])
+        _apply_params(body, call, fixed)
         if fixed.cache_markers:
             add_cache_markers(body["messages"], body.get("tools"))
         return fixed.url, fixed.headers, orjson.dumps(body)
