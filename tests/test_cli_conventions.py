@@ -100,7 +100,9 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("args", "needle"), BAD_INPUT, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+@pytest.mark.parametrize(
+    ("args", "needle"), BAD_INPUT, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
 def test_bad_input_exits_2_with_a_clear_message(cli, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
     result = cli(*args, input=FAKE_KEY + "\n")
     assert result.code == 2, result.output
