@@ -33,6 +33,7 @@ __all__ = ["LeanHttpClient"]
 _READ_SIZE = 65536
 _MAX_HEAD = 64 * 1024
 _MAX_HEADERS = 200
+_MAX_URLS = 256  # parsed URLs remembered per client
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,16 @@ class _Origin:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _origin(url: str) -> tuple[_Origin, str]:
+@dataclass(frozen=True, slots=True)
+class _Url:
+    """A parsed request URL: where to connect, and the request line's target and Host."""
+
+    origin: _Origin
+    target: str
+    host_header: str
+
+
+def _parse_url(url: str) -> _Url:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"unsupported URL {url!r}: use http:// or https://")
@@ -56,7 +66,8 @@ def _origin(url: str) -> tuple[_Origin, str]:
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return _Origin(parts.scheme, parts.hostname, port), target
+    origin = _Origin(parts.scheme, parts.hostname, port)
+    return _Url(origin, target, origin.host_header)
 
 
 class _Clock:
@@ -255,10 +266,8 @@ def _framing(method: str, status: int, headers: Mapping[str, str]) -> tuple[str,
     return "close", 0
 
 
-def _request_bytes(
-    method: str, origin: _Origin, target: str, headers: Mapping[str, str], body: bytes | None
-) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
+def _request_bytes(method: str, url: _Url, headers: Mapping[str, str], body: bytes | None) -> bytes:
+    lines = [f"{method} {url.target} HTTP/1.1", f"Host: {url.host_header}"]
     for name, value in headers.items():
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
             raise InputError(f"header {name!r} contains a line break")
@@ -279,6 +288,15 @@ class LeanHttpClient:
         self._ssl = ssl_context
         self._idle: dict[_Origin, list[_Conn]] = {}
         self._max_idle = max_idle_per_origin
+        self._urls: dict[str, _Url] = {}  # parsed once: a gateway calls the same few URLs
+
+    def _url(self, url: str) -> _Url:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _MAX_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = _parse_url(url)
+        return parsed
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -361,8 +379,9 @@ class LeanHttpClient:
         body: bytes | None,
         timeouts: Timeouts,
     ) -> AsyncIterator[LeanResponse]:
-        origin, target = _origin(url)
-        payload = _request_bytes(method, origin, target, headers, body)
+        parsed = self._url(url)
+        origin = parsed.origin
+        payload = _request_bytes(method, parsed, headers, body)
         clock = _Clock(timeouts)
         conn = self._pooled(origin)
         response: LeanResponse | None = None
