@@ -19,11 +19,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import InputError, ProviderError
 from .base import Timeouts
+from .http_wire import Wire
 
 if TYPE_CHECKING:
     import ssl
@@ -71,35 +72,37 @@ def _parse_url(url: str) -> _Url:
 
 
 class _Clock:
-    """Per-read timeouts, capped by the exchange's total deadline."""
+    """Per-read timeouts, capped by the exchange's total deadline (``loop.time()`` values)."""
 
-    __slots__ = ("deadline", "read")
+    __slots__ = ("deadline", "loop", "read")
 
     def __init__(self, timeouts: Timeouts) -> None:
-        loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self.read = timeouts.read
-        self.deadline = None if timeouts.total is None else loop.time() + timeouts.total
+        self.deadline = None if timeouts.total is None else self.loop.time() + timeouts.total
 
     def budget(self) -> float:
         if self.deadline is None:
             return self.read
-        return max(0.0, min(self.read, self.deadline - asyncio.get_running_loop().time()))
+        return max(0.0, min(self.read, self.deadline - self.loop.time()))
+
+    def until(self, budget: float) -> float:
+        """The loop time ``budget`` seconds from now."""
+        return self.loop.time() + budget
 
 
 class _Conn:
-    __slots__ = ("reader", "writer")
+    __slots__ = ("wire",)
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a broken socket may itself fail; nothing to report
-            self.writer.close()
+        self.wire.close()
 
     @property
     def usable(self) -> bool:
-        return not self.reader.at_eof() and not self.writer.is_closing()
+        return not self.wire.at_eof and not self.wire.closing
 
 
 class LeanResponse:
@@ -131,25 +134,26 @@ class LeanResponse:
             async for piece in self._chunked_body():
                 yield piece
         elif self._framing == "close":
-            while data := await self._io(self._conn.reader.read(_READ_SIZE)):
+            while data := await self._read(_READ_SIZE):
                 yield data
             self.complete = True
 
-    async def _io(self, awaitable: Any) -> Any:
-        budget = self._clock.budget()
+    async def _read(self, size: int) -> bytes:
+        """Up to ``size`` body bytes; a wait longer than the read budget is a timeout."""
+        clock = self._clock
+        budget = clock.budget()
         try:
-            async with asyncio.timeout(budget):
-                return await awaitable
+            return await self._conn.wire.read(size, clock.until(budget))
         except TimeoutError:
             raise ProviderError(f"no data from the upstream for {budget:g} s", kind="timeout") from None
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+        except OSError as exc:
             raise ProviderError(
                 f"the upstream closed the connection mid-body ({exc.__class__.__name__})", kind="cut"
             ) from None
 
     async def _length_body(self) -> AsyncIterator[bytes]:
         while self._left > 0:
-            data = await self._io(self._conn.reader.read(min(self._left, _READ_SIZE)))
+            data = await self._read(min(self._left, _READ_SIZE))
             if not data:
                 raise ProviderError(
                     "the upstream closed the connection before the whole body arrived", kind="cut"
@@ -161,9 +165,8 @@ class LeanResponse:
     async def _chunked_body(self) -> AsyncIterator[bytes]:
         """One await per network read; every complete chunk in it is yielded as one piece."""
         parser = _Dechunker()
-        reader = self._conn.reader
         while not parser.done:
-            data = await self._io(reader.read(_READ_SIZE))
+            data = await self._read(_READ_SIZE)
             if not data:
                 raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
             payload = parser.feed(data)
@@ -307,13 +310,14 @@ class LeanHttpClient:
 
     async def _connect(self, origin: _Origin, timeouts: Timeouts) -> _Conn:
         ssl_ctx = self._ssl_context() if origin.scheme == "https" else None
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeouts.connect):
-                reader, writer = await asyncio.open_connection(
+                _, wire = await loop.create_connection(
+                    Wire,
                     origin.host,
                     origin.port,
                     ssl=ssl_ctx,
-                    limit=1 << 20,
                     server_hostname=origin.host if ssl_ctx else None,
                 )
         except TimeoutError:
@@ -326,7 +330,7 @@ class LeanHttpClient:
             raise ProviderError(
                 f"could not connect to {origin.host}:{origin.port}: {reason}", kind="connect"
             ) from None
-        return _Conn(reader, writer)
+        return _Conn(wire)
 
     def _pooled(self, origin: _Origin) -> _Conn | None:
         idle = self._idle.get(origin)
@@ -346,22 +350,23 @@ class LeanHttpClient:
 
     async def _exchange(self, conn: _Conn, payload: bytes, method: str, clock: _Clock) -> LeanResponse:
         budget = clock.budget()
+        deadline = clock.until(budget)  # for the request and the response headers together
+        wire = conn.wire
         try:
-            async with asyncio.timeout(budget):
-                conn.writer.write(payload)
-                await conn.writer.drain()
-                head = await conn.reader.readuntil(b"\r\n\r\n")
+            wire.write(payload)
+            await wire.drain(deadline)
+            head = await wire.readuntil(b"\r\n\r\n", deadline, _MAX_HEAD)
+            status, headers = _parse_head(head[:-4])
+            while 100 <= status < 200:  # 100 Continue and friends: the real answer follows
+                head = await wire.readuntil(b"\r\n\r\n", deadline, _MAX_HEAD)
                 status, headers = _parse_head(head[:-4])
-                while 100 <= status < 200:  # 100 Continue and friends: the real answer follows
-                    head = await conn.reader.readuntil(b"\r\n\r\n")
-                    status, headers = _parse_head(head[:-4])
         except TimeoutError:
             raise ProviderError(
                 f"no response headers from the upstream within {budget:g} s", kind="timeout"
             ) from None
         except asyncio.LimitOverrunError:
             raise ProviderError("the upstream's response headers are too large", kind="malformed") from None
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+        except (asyncio.IncompleteReadError, OSError) as exc:
             raise ProviderError(
                 f"the upstream closed the connection before answering ({exc.__class__.__name__})",
                 kind="reset",
