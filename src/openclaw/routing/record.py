@@ -182,13 +182,12 @@ class Recorder:
             stream=self.stream,
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
+            input_tokens=usage.input if usage is not None else 0,
+            output_tokens=usage.output if usage is not None else 0,
+            cache_read_tokens=usage.cache_read if usage is not None else 0,
+            cache_write_tokens=usage.cache_write if usage is not None else 0,
+            reasoning_tokens=usage.reasoning if usage is not None else 0,
             cost=cost if usage is None else usage.cost,
             cost_source=cost_source if usage is None else usage.cost_source,
         )
-        if usage is not None:
-            row.input_tokens = usage.input
-            row.output_tokens = usage.output
-            row.cache_read_tokens = usage.cache_read
-            row.cache_write_tokens = usage.cache_write
-            row.reasoning_tokens = usage.reasoning
         self.ledger.record(row)

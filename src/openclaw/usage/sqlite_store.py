@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ class SqliteStore(SqlStore):
         with self._write_cursor() as cur:
             start = 0
             for count in _chunks(len(rows)):
-                values = [value for row in rows[start : start + count] for value in row_values(row)]
+                values = list(chain.from_iterable(map(row_values, rows[start : start + count])))
                 cur.execute(self._insert_sql(count), values)
                 start += count
 

@@ -97,9 +97,10 @@ class BatchLedger:
                 return
 
     def _drain(self) -> None:
+        queue = self._queue
         batch: list[UsageRecord] = []
-        while self._queue:
-            item = self._queue.popleft()
+        while queue:
+            item = queue.popleft()
             if isinstance(item, _Barrier):
                 self._write(batch)
                 batch = []
