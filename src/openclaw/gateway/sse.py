@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from aiohttp import web
 
@@ -95,6 +95,15 @@ class _ChunkEnding:
 
     def fail(self, error: dict[str, Any]) -> bytes:
         return self.enc.error(error) + DONE
+
+
+def _ending(enc: Encoder, include_usage: bool) -> Ending:
+    """The encoder itself when it frames its own end (has ``end`` and ``fail``), else OpenAI's
+    framing. Checked by attribute: ``isinstance`` against a runtime-checkable Protocol costs
+    about 7 µs, on every streamed request."""
+    if callable(getattr(enc, "end", None)) and callable(getattr(enc, "fail", None)):
+        return cast(Ending, enc)
+    return _ChunkEnding(enc, include_usage)
 
 
 def loop_deadline(ctx: RequestContext) -> float:
@@ -266,7 +275,7 @@ async def relay_stream(
             model=display_model(resolved, served, info.model if info else served.model),
             provider=(info.provider_name if info else None) or served.ref.provider,
         )
-        ending = enc if isinstance(enc, Ending) else _ChunkEnding(enc, request.include_usage)
+        ending = _ending(enc, request.include_usage)
         out = CoalescingWriter(resp)
         pump = _Pump(gw, enc, out, rec, run, ending=ending)
         head = enc.role()
