@@ -13,7 +13,11 @@ One *pass* visits every model of the chain in order and, for each, its credentia
 * ``next_model`` (model_not_found, context_overflow, content_filter, unknown): the next model.
 * ``stop`` (format, cancelled): the request ends; no other candidate would do better.
 
-Candidates cooling down (from this or an earlier request or process) are skipped and listed.
+Candidates cooling down (from this or an earlier request or process) are skipped and listed, and
+so is a model whose transport refuses the request while building it (a feature its API cannot
+carry, such as an audio part for the anthropic-messages API): reason ``capability``, then the next
+model. When every candidate refused, the transport's :class:`~openclaw.errors.InputError` (which
+names the feature) is raised, for the caller to name the providers.
 When a pass ends without an answer, the walk may wait once more for the soonest candidate:
 one that rate-limited or overloaded in this request (after its ``Retry-After`` or the backoff),
 or one whose stored cooldown ends soon. It waits only if that wait is within the remaining
