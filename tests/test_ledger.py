@@ -55,6 +55,30 @@ def test_empty_database_gets_every_migration_wal_and_0600(tmp_path: Path) -> Non
     assert (path.parent.stat().st_mode & 0o777) == 0o700
 
 
+def test_a_database_with_the_report_indexes_loses_them_and_keeps_the_ts_index(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite"
+    old = SqliteStore(path, migrate=False)
+    old.migrate(upto="0003_report_indexes")
+    old.close()
+
+    def indexes() -> set[str]:
+        with sqlite3.connect(path) as conn:
+            found = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_attempts'"
+            )
+            names = {str(r[0]) for r in found}
+        conn.close()
+        return names
+
+    assert indexes() == {"idx_usage_attempts_ts", "idx_usage_attempts_model", "idx_usage_attempts_client_key"}
+    store = SqliteStore(path)
+    try:
+        assert store.applied() == ALL
+    finally:
+        store.close()
+    assert indexes() == {"idx_usage_attempts_ts"}
+
+
 def test_migrates_an_older_schema_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite"
     old = SqliteStore(path, migrate=False)

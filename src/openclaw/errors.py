@@ -38,7 +38,8 @@ The failure *reason* (auth, rate_limit, billing, ...) is decided by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 __all__ = [
     "Attempt",
@@ -180,8 +181,7 @@ class ProviderError(OpenClawError):
         return f"{head} {self.message}".strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(msgspec.Struct, frozen=True):
     """One try of one candidate, as reported to the user and written to the ledger."""
 
     provider: str

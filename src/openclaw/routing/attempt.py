@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+
+import msgspec
 
 from ..errors import ProviderError
 from ..wire.aggregate import Aggregator
@@ -32,12 +33,11 @@ def is_content(event: StreamEvent) -> bool:
     return kind is not ResponseInfo and kind is not UsageEvent
 
 
-@dataclass(slots=True)
-class Opened:
+class Opened(msgspec.Struct):
     """A committed (or fully read) upstream answer."""
 
     stream: AsyncIterator[StreamEvent]
-    buffered: list[StreamEvent] = field(default_factory=list)
+    buffered: list[StreamEvent] = msgspec.field(default_factory=list)
     complete: bool = False  # ``collect``: the whole answer is in ``agg``
     agg: Aggregator | None = None
 

@@ -11,7 +11,8 @@ config prices); a failed one costs nothing unless the provider reported a cost f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from ..catalog.resolve import ModelFacts
 from ..errors import Attempt, ProviderError
@@ -27,8 +28,7 @@ __all__ = ["Recorder", "Slot"]
 _MAX_ERROR = 500
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(msgspec.Struct, frozen=True):
     """Who an attempt was for: a model ref and a credential label (never the secret)."""
 
     ref: ModelRef
@@ -36,13 +36,12 @@ class Slot:
     facts: ModelFacts | None = None
 
 
-@dataclass(slots=True)
-class Recorder:
+class Recorder(msgspec.Struct):
     ctx: RequestContext
     redactors: Callable[[], Redactor]  # built on first use: the happy path never needs one
     ledger: Ledger | None
     stream: bool
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[Attempt] = msgspec.field(default_factory=list)
 
     def redactor(self, text: str) -> str:
         return self.redactors()(text)

@@ -25,6 +25,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from ..config.schema import RetryConfig, RoutingSection
 from ..errors import ProviderError
 from ..transports.base import Timeouts
@@ -144,8 +146,7 @@ def server_wait(err: ProviderError, now: float) -> float | None:
     return parse_retry_headers({k.lower(): v for k, v in err.headers.items()}, now)
 
 
-@dataclass(slots=True)
-class Budget:
+class Budget(msgspec.Struct):
     """The request's one deadline (a ``time.monotonic()`` value)."""
 
     deadline: float

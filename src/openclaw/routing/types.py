@@ -14,8 +14,10 @@ there. From the commit on, the caller owns the stream: a later failure is delive
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from ..errors import Attempt
 from ..refs import ModelRef
@@ -38,8 +40,7 @@ class Target:
         return self.candidates[0]
 
 
-@dataclass(slots=True)
-class RequestContext:
+class RequestContext(msgspec.Struct):
     request_id: str
     source: str  # cli | gateway
     deadline: float  # time.monotonic() value by which the whole request must end
@@ -49,15 +50,14 @@ class RequestContext:
     thinking: str | None = None  # a per-request thinking level (``infer --thinking``); None: config
 
 
-@dataclass(slots=True)
-class Served:
+class Served(msgspec.Struct):
     """Who answered: the ref and credential that served, the model the upstream reported,
     and every attempt that led there (failed, skipped, and the successful one last)."""
 
     ref: ModelRef
     profile: str  # credential label: profile id or env:VAR (never the secret)
     model: str  # the concrete model the upstream reported (or the upstream id)
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[Attempt] = msgspec.field(default_factory=list)
 
     @property
     def attempt_count(self) -> int:

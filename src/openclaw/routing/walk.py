@@ -31,8 +31,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from ..errors import Attempt, CredentialError, FailoverError, InputError, OpenClawError, ProviderError
 from ..paths import DEFAULT_AGENT_ID
@@ -59,8 +60,7 @@ __all__ = ["Candidate", "Walk"]
 _MAX_PASSES_HARD = 10
 
 
-@dataclass(slots=True)
-class _Tried:
+class _Tried(msgspec.Struct):
     """A candidate that failed in this request: may it be tried again, and when?"""
 
     retries: int  # in-request retries already spent on it

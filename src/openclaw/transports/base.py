@@ -22,6 +22,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
 from ..catalog.resolve import ModelFacts, ResolvedProvider
 from ..refs import ModelRef
 from ..wire.types import ChatRequest, StreamEvent
@@ -36,8 +38,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
+class Timeouts(msgspec.Struct, frozen=True):
     """Seconds. ``read`` bounds the wait for headers and for each next body chunk;
     ``total`` bounds the whole exchange (None: no bound beyond the caller's)."""
 
@@ -92,16 +93,15 @@ class Credential:
         return f"env:{self.env_var}" if self.env_var else self.source
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamCall:
+class UpstreamCall(msgspec.Struct, frozen=True):
     provider: ResolvedProvider
     ref: ModelRef
     model: str  # the model id as the upstream wants it ("anthropic/claude-sonnet-4-5")
     credential: Credential
     request: ChatRequest
     stream: bool  # ask the upstream for SSE
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    params: Mapping[str, Any] = field(default_factory=dict)  # merged per-model params
+    timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    params: Mapping[str, Any] = msgspec.field(default_factory=dict)  # merged per-model params
     facts: ModelFacts | None = None
     thinking: str | None = None  # off|minimal|low|medium|high|xhigh|... (None: provider default)
     # What every request to this provider/model/key/params carries (URL, headers, route facts),

@@ -132,6 +132,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             f"CREATE INDEX idx_{TABLE}_client_key ON {TABLE} (client_key, ts)",
         ),
     ),
+    # Measured on 300k rows: the reports (GROUP BY over a ts range) ran no faster with these two
+    # indexes, while every insert paid for them (SQLite: 5.9 -> 7.6-8.8 µs of CPU per row, on
+    # the gateway's core). The ts index stays.
+    Migration(
+        "0004_drop_report_indexes",
+        (
+            f"DROP INDEX IF EXISTS idx_{TABLE}_model",
+            f"DROP INDEX IF EXISTS idx_{TABLE}_client_key",
+        ),
+    ),
 )
 
 
