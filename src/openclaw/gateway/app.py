@@ -313,7 +313,7 @@ def create_app(
     gw = Gateway(runtime, router, settings, worker=worker)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[GATEWAY_KEY] = gw
-    from . import routes_health, routes_models
+    from . import routes_health, routes_models, state_refresh
 
     routes_health.add_routes(app, gw)
     routes_models.add_routes(app, gw)
@@ -328,6 +328,7 @@ def create_app(
             raise
         module.add_routes(app, gw)
     app.router.add_route("*", "/{tail:.*}", _not_found)
+    state_refresh.install(app, gw)
     app.on_cleanup.append(_flush_log)
     return app
 

@@ -82,6 +82,7 @@ class GatewaySettings:
     messages_enabled: bool = True
     drain_seconds: float = 30.0
     trusted_proxies: tuple[str, ...] = ()  # IPs/CIDRs whose X-Forwarded-For is believed
+    state_refresh_seconds: float = 1.0  # how often local state looks for other processes' changes
     version: str = __version__
 
     @classmethod

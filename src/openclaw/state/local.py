@@ -23,6 +23,12 @@ hash per key, ``<prefix>cooldown:<key>`` holding the same fields and expiring at
 
 Records are kept after they expire, until ``retention`` (the failure window, 24 h) has passed
 since the last failure, so that a key that fails again soon escalates along the schedule.
+
+A long-running process (the gateway) calls :meth:`LocalState.refresh` every second or so: it asks
+SQLite whether another connection committed since the last call (``PRAGMA data_version`` on one
+kept read-only connection, in a thread) and only then re-reads the records, so cooldowns recorded
+or cleared by other processes (a CLI ``infer``, ``models auth clear-cooldowns``, other workers)
+reach it without a restart. Requests never wait for this.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import orjson
 
 from ..paths import ensure_private_dir
 from .base import Cooldown
+from .local_watch import DbWatch
 
 if TYPE_CHECKING:
     import asyncio
@@ -111,6 +118,7 @@ class LocalState:
         self._mem: dict[str, Cooldown] = {}
         self._hits: dict[str, deque[float]] = {}
         self._lock_obj: asyncio.Lock | None = None  # made on first write (asyncio imported then)
+        self._watch: DbWatch | None = None  # made by the first refresh()
         if db_path is not None and db_path.exists():
             self._mem = self._load()
 
@@ -203,8 +211,54 @@ class LocalState:
             self._hits.pop(next(iter(self._hits)))
 
     async def close(self) -> None:
-        async with self._lock():
-            pass  # writes are awaited where they happen; nothing is pending
+        async with self._lock():  # writes are awaited where they happen; nothing is pending
+            watch, self._watch = self._watch, None
+            if watch is not None:
+                import asyncio
+
+                await asyncio.to_thread(watch.close)
+
+    # -- other processes' changes ------------------------------------------------------------
+
+    async def refresh(self) -> bool:
+        """Re-read the records if the database changed since the last call; True when it did.
+
+        Cheap when nothing changed (one ``stat`` and one ``PRAGMA data_version``, in a thread).
+        The first call re-reads once (it has nothing to compare with). A missing file is nothing
+        to do; the call after it appears re-reads it. Our own writes count as changes too: the
+        next call then re-reads what we wrote. Raises ``sqlite3.Error``/``OSError`` when the
+        database cannot be read (the records in memory are kept and the next call tries again).
+        """
+        if self.db_path is None:
+            return False
+        import asyncio
+
+        async with self._lock():  # never between a write's read and its update of memory
+            job = asyncio.ensure_future(asyncio.to_thread(self._reread))
+            try:
+                fresh = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await asyncio.wait({job})  # a thread cannot be stopped: keep the lock until it ends
+                if not job.cancelled():
+                    job.exception()  # retrieved (nobody wants the result any more)
+                raise
+            if fresh is None:
+                return False
+            self._mem = fresh
+            return True
+
+    def _reread(self) -> dict[str, Cooldown] | None:
+        """The records, if the database changed since the last look; None if not (in a thread)."""
+        assert self.db_path is not None
+        if self._watch is None:
+            self._watch = DbWatch(self.db_path)
+        if not self._watch.changed():
+            return None
+        try:
+            return self._records()
+        except BaseException:
+            self._watch.forget()  # the change is still unread: look again next time
+            raise
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -240,10 +294,14 @@ class LocalState:
 
     def _load(self) -> dict[str, Cooldown]:
         try:
-            with self._connect() as conn:
-                raw = self._read(conn, COOLDOWNS_ROW).get("cooldowns") or {}
+            return self._records()
         except sqlite3.Error:
             return {}
+
+    def _records(self) -> dict[str, Cooldown]:
+        """The stored records still inside the failure window (raises ``sqlite3.Error``)."""
+        with self._connect() as conn:
+            raw = self._read(conn, COOLDOWNS_ROW).get("cooldowns") or {}
         now = self._clock()
         out: dict[str, Cooldown] = {}
         for key, data in raw.items() if isinstance(raw, dict) else ():
