@@ -13,9 +13,11 @@ process pinned to one core; this client is pinned to the other. Every row uses t
   state backend on, ledger off;
 * ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
 
-The rows of one round run back to back; the table shows per-round ratios (router row / baseline
-row of the same round) and their median, so drift from other work on the machine hits both sides
-of a ratio alike, and the client's own CPU time per answer, which other processes do not inflate.
+The rows of one round run back to back, in reverse order every other round (a row's place in
+the round, first or last, otherwise biases it by several per cent on this machine); the table
+shows per-round ratios (router row / baseline row of the same round) and their median, so drift
+from other work on the machine hits both sides of a ratio alike, and the client's own CPU time
+per answer, which other processes do not inflate.
 
     python bench/failover_overhead.py [--seconds 2] [--rounds 9] [--concurrency 32] \
         [--append docs/benchmarks.md]
@@ -207,13 +209,14 @@ async def _rounds(
 ) -> None:
     rows = (("plain", "openrouter/openai/gpt-4o-mini", False, args.concurrency),
             ("stream", f"openrouter/{STREAM_MODEL}", True, args.stream_concurrency))  # fmt: skip
-    for _ in range(args.rounds):
+    for round_no in range(args.rounds):
         for label, model, stream, conc in rows:
-            key = f"{label}|transport"
-            worker = transport_worker(plain, model, stream)
-            results.setdefault(key, []).append(await sustained(worker, args.seconds, conc))
+            workers = [("transport", transport_worker(plain, model, stream))]
             for name, (runtime, router) in routers.items():
-                worker = router_worker(runtime, router, model, stream)
+                workers.append((name, router_worker(runtime, router, model, stream)))
+            if round_no % 2:  # odd rounds run the rows in reverse: no row always goes first
+                workers.reverse()
+            for name, worker in workers:
                 results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
 
 
@@ -256,7 +259,8 @@ def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespa
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, uvloop; "
             f"client pinned to CPU {CLIENT_CPU}, fake upstream (`--no-record`, zero latency) "
             f"pinned to CPU {SERVER_CPU}; {args.rounds} rounds of {args.seconds:g} s per row, the "
-            f"rows of a round back to back; non-streaming at concurrency {args.concurrency}, "
+            f"rows of a round back to back, reversed every other round; non-streaming at "
+            f"concurrency {args.concurrency}, "
             f"streaming at {args.stream_concurrency}. Ratios are per round (router row / transport "
             "row of the same round), then the median over rounds. CPU is the client process's own "
             "CPU time per answer.",

@@ -18,6 +18,7 @@ __all__ = [
     "MIGRATIONS_TABLE",
     "POSTGRES",
     "SQLITE",
+    "STAGED",
     "TABLE",
     "Dialect",
     "Migration",
@@ -27,6 +28,7 @@ __all__ = [
 
 TABLE = "usage_attempts"
 MIGRATIONS_TABLE = "_openclaw_migrations"
+STAGED = "usage_staged"  # SQLite: batches not yet moved into TABLE
 
 # The UsageRecord fields stored, in column order.
 COLUMNS = (
@@ -81,8 +83,11 @@ POSTGRES = Dialect("postgres", "%s", "id BIGSERIAL PRIMARY KEY", "DOUBLE PRECISI
 class Migration:
     name: str
     statements: tuple[str, ...]  # with {id}, {real}, {bool} filled per dialect
+    only: str | None = None  # a dialect name: elsewhere the migration is recorded but runs nothing
 
     def sql(self, dialect: Dialect) -> list[str]:
+        if self.only is not None and self.only != dialect.name:
+            return []
         fill = {"id": dialect.id_column, "real": dialect.real, "bool": dialect.boolean}
         return [s.format(**fill) for s in self.statements]
 
@@ -141,6 +146,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             f"DROP INDEX IF EXISTS idx_{TABLE}_model",
             f"DROP INDEX IF EXISTS idx_{TABLE}_client_key",
         ),
+    ),
+    # SQLite only: batches of rows as written by a busy gateway, moved into the table when the
+    # writer is idle or the rate is low, and before any read (see sqlite_store.py).
+    Migration(
+        "0005_staged_batches",
+        (f"CREATE TABLE {STAGED} (id INTEGER PRIMARY KEY, rows BLOB NOT NULL)",),
+        only="sqlite",
     ),
 )
 

@@ -110,6 +110,9 @@ class SqlStore:
     def close(self) -> None:
         raise NotImplementedError
 
+    def _before_read(self) -> None:
+        """Make every written row visible to the reads below (SQLite: settle staged batches)."""
+
     # -- migrations --------------------------------------------------------------------------
 
     def applied(self) -> list[str]:
@@ -154,12 +157,14 @@ class SqlStore:
             cur.executemany(sql, [row_values(r) for r in rows])
 
     def count(self) -> int:
+        self._before_read()
         with self._cursor() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
             return int(cur.fetchall()[0][0])
 
     def rows(self, since: float | None = None, until: float | None = None) -> Iterator[dict[str, Any]]:
         where, params = self._where(since, until)
+        self._before_read()
         with self._cursor() as cur:
             cur.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}{where} ORDER BY ts", params)  # noqa: S608
             fetched = cur.fetchall()
@@ -189,6 +194,7 @@ class SqlStore:
         Day groups are keyed ``YYYY-MM-DD`` in the zone ``utc_offset`` seconds east of UTC.
         """
         where, params = self._where(since, until)
+        self._before_read()
         if by is None:
             sql = f"SELECT {_METRICS} FROM {TABLE}{where}"  # noqa: S608
             with self._cursor() as cur:

@@ -11,6 +11,10 @@ background thread writes them in batches (one transaction per batch).
   :meth:`close` flushes, stops the thread and closes the store. The gateway calls ``close()`` on
   shutdown (SIGTERM included); an ``atexit`` hook covers a process that exits without it.
 * A failed batch is retried a few times (e.g. a locked SQLite file), then dropped with a warning.
+* A store that stages batches (SQLite, ``settle()``) is settled by this thread when it has been
+  idle for ``idle_after`` seconds or a wake brought fewer than ``settle_below`` rows (a low
+  rate: the work is small); a saturated gateway leaves it for later. Settling gives way as soon
+  as new rows are queued.
 """
 
 from __future__ import annotations
@@ -48,12 +52,18 @@ class BatchLedger:
         max_queue: int = 50_000,
         batch_size: int = 1000,
         linger: float = 0.05,
+        idle_after: float = 1.0,
+        settle_below: int = 25,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.linger = linger
+        self.idle_after = idle_after
+        self.settle_below = settle_below
+        self._settle: Callable[[Callable[[], bool]], bool] | None = getattr(store, "settle", None)
+        self._warned_settle = False
         self.dropped = 0
         self.written = 0
         self._queue: deque[UsageRecord | _Barrier] = deque()
@@ -86,18 +96,39 @@ class BatchLedger:
     # -- writer thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
+        unsettled = False  # staged batches may be waiting to be settled
         while True:
-            self._wake.wait()
+            if not self._wake.wait(self.idle_after if unsettled else None):
+                unsettled = not self._settle_now()  # idle for idle_after seconds
+                continue
             if self.linger > 0 and not self._closing:
                 self._hurry.wait(self.linger)
             self._wake.clear()
             self._hurry.clear()
-            self._drain()
+            drained = self._drain()
+            if self._settle is not None and drained:
+                unsettled = drained >= self.settle_below or not self._settle_now()
             if self._closing and not self._queue:
                 return
 
-    def _drain(self) -> None:
+    def _settle_now(self) -> bool:
+        """Settle the store until done (True) or until rows are queued again (False)."""
+        assert self._settle is not None
+        try:
+            return self._settle(self._has_queued)
+        except Exception as exc:  # the ledger must never take the process down
+            if not self._warned_settle:
+                self._warned_settle = True
+                self._warn(f"Warning: usage ledger could not settle staged rows (they are kept): {exc}")
+            return False
+
+    def _has_queued(self) -> bool:
+        return bool(self._queue)
+
+    def _drain(self) -> int:
+        """Write everything queued; returns how many rows that was."""
         queue = self._queue
+        total = 0
         batch: list[UsageRecord] = []
         while queue:
             item = queue.popleft()
@@ -107,10 +138,12 @@ class BatchLedger:
                 item.event.set()
                 continue
             batch.append(item)
+            total += 1
             if len(batch) >= self.batch_size:
                 self._write(batch)
                 batch = []
         self._write(batch)
+        return total
 
     def _write(self, batch: list[UsageRecord]) -> None:
         if not batch:

@@ -1,0 +1,213 @@
+"""What one gateway feature costs: two openclaw gateways, interleaved, under the same wrk load.
+
+``bench/gateway_bench.py`` measures its targets one after another, so a few per cent of drift
+between two targets (other work on the machine, CPU frequency, the order of the runs) cannot
+be told apart from a few per cent of cost. This script answers "what does feature X cost the
+gateway?" to that precision:
+
+* two ``openclaw gateway run`` processes start side by side, ``A`` with the benchmark's base
+  config and ``B`` with a JSON overlay (default: ``usage.store.kind: "off"``, i.e. no ledger),
+  both pinned to CPU 1, both in front of one fake upstream that shares CPU 0 with wrk;
+* per round, wrk drives each in turn (A B in even rounds, B A in odd ones) for ``--duration``
+  seconds at 64 connections, closed loop, after a warm-up of each;
+* each run records the gateway's requests/s (2xx only) and the CPU time its process used per
+  request (from /proc: other processes on the machine do not inflate it);
+* the result is the median over rounds of the per-round ratio A/B, for both figures.
+
+    python bench/gateway_ab.py                         # ledger on (A) vs off (B), chat + chat-stream
+    python bench/gateway_ab.py --rounds 12 --duration 5 --scenarios chat
+    python bench/gateway_ab.py --name access-log --overlay '{"gateway":{"logging":{"requests":false}}}'
+    python bench/gateway_ab.py --append docs/benchmarks.md
+
+The idle gateway costs nothing while the other is measured (no timers run per second beyond a
+cooldown refresh check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway_bench import upstream_script
+from lib.lua import render_script
+from lib.probe import wait_ready
+from lib.procs import Processes, free_port, tree_cpu_seconds
+from lib.targets import SCENARIOS, Context, OpenclawTarget, Scenario
+from lib.wrk import run_wrk, wrk_command
+
+PROXY_CPU, LOAD_CPU = "1", "0"
+CONNECTIONS = 64
+
+
+def _scenario(name: str) -> Scenario:
+    for scenario in SCENARIOS:
+        if scenario.name == name:
+            return scenario
+    raise SystemExit(f"unknown scenario {name!r}: one of {', '.join(s.name for s in SCENARIOS)}")
+
+
+class Side:
+    """One gateway under test and its per-round figures per scenario."""
+
+    def __init__(self, target: OpenclawTarget, pid: int) -> None:
+        self.target = target
+        self.pid = pid
+        self.runs: dict[str, list[tuple[float, float]]] = {}  # scenario -> [(req/s, CPU µs/req)]
+
+    def drive(self, scenario: Scenario, seconds: float, folder: Path, nice: int, keep: bool) -> None:
+        spec = self.target.request(scenario)
+        assert spec is not None
+        script = folder / f"{self.target.name}-{scenario.name}.lua"
+        script.write_text(render_script(spec, label=f"{self.target.name}-{scenario.name}"))
+        argv = wrk_command(
+            self.target.base_url + spec.path,
+            script,
+            cpus=LOAD_CPU,
+            connections=CONNECTIONS,
+            duration_s=seconds,
+            nice=nice,
+        )
+        cpu = tree_cpu_seconds(self.pid)
+        result = run_wrk(argv, seconds, nice=nice)
+        used = tree_cpu_seconds(self.pid) - cpu
+        if result.good == 0:
+            raise RuntimeError(f"{self.target.name} answered no request with 2xx in {scenario.name}")
+        if keep:
+            per_request = used / result.good * 1e6
+            self.runs.setdefault(scenario.name, []).append((result.good_rps, per_request))
+
+
+def _ratios(a: list[tuple[float, float]], b: list[tuple[float, float]], col: int) -> list[float]:
+    return [x[col] / y[col] for x, y in zip(a, b, strict=True)]
+
+
+def _spread(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0.0, max(values)]
+    return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
+
+
+def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
+    lines = [
+        f"| scenario | {a.target.name} req/s | {b.target.name} req/s | throughput cost of {args.name}, "
+        f"median (IQR) | CPU µs/req {a.target.name} | CPU µs/req {b.target.name} | "
+        "CPU cost, median (IQR) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in args.scenarios:
+        ra, rb = a.runs[name], b.runs[name]
+        rate = _ratios(ra, rb, 0)
+        cpu = _ratios(ra, rb, 1)
+        lines.append(
+            f"| {name} | {statistics.median(r for r, _ in ra):,.0f} | "
+            f"{statistics.median(r for r, _ in rb):,.0f} | "
+            f"{(1 - statistics.median(rate)) * 100:.1f} % ({_spread([2 - x for x in rate])}) | "
+            f"{statistics.median(c for _, c in ra):,.0f} | {statistics.median(c for _, c in rb):,.0f} | "
+            f"{(statistics.median(cpu) - 1) * 100:+.1f} % ({_spread(cpu)}) |"
+        )
+    return "\n".join(
+        [
+            f"### Cost of {args.name} in the gateway, interleaved A/B ({datetime.date.today().isoformat()})",
+            "",
+            f"Command: `{command}`  ",
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}. Both gateways pinned "
+            f"to CPU {PROXY_CPU} (one loaded at a time), wrk and the fake upstream on CPU {LOAD_CPU}; "
+            f"{args.rounds} rounds of {args.duration:g} s per gateway and scenario at {CONNECTIONS} "
+            f"connections, order alternating per round. A = {a.target.name} (the benchmark config), "
+            f"B = {b.target.name} (overlay `{json.dumps(args.overlay_json)}`). Throughput cost = "
+            "1 − median over rounds of (A req/s ÷ B req/s of the same round); CPU cost = median of "
+            "(A's gateway CPU per request ÷ B's). IQR of the per-round figures in brackets.",
+            "",
+            *lines,
+            "",
+        ]
+    )
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--name", default="ledger", help="what B switches off (for the report)")
+    parser.add_argument(
+        "--overlay", default='{"usage":{"store":{"kind":"off"}}}', help="JSON laid over B's config"
+    )
+    parser.add_argument("--scenarios", default="chat,chat-stream")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--nice", type=int, default=-20 if os.geteuid() == 0 else 0)
+    parser.add_argument("--append", type=Path, help="append the result section to this markdown file")
+    args = parser.parse_args()
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    for name in args.scenarios:
+        _scenario(name)
+    try:
+        args.overlay_json = json.loads(args.overlay)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--overlay is not JSON: {exc}") from None
+    if args.rounds < 2 or args.duration < 1:
+        raise SystemExit("--rounds must be at least 2 and --duration at least 1 s")
+    return args
+
+
+def _start(procs: Processes, folder: Path, upstream_port: int, variant: str, overlay: dict[str, Any]) -> Side:
+    ctx = Context(upstream_port=upstream_port, run_dir=folder, proxy_cpus=PROXY_CPU, port=free_port())
+    target = OpenclawTarget(ctx, variant=variant, extra_config=overlay)
+    managed = target.start(procs)
+    assert managed is not None
+    spec = target.request(_scenario("chat"))
+    assert spec is not None
+    result = wait_ready(target.base_url, spec, managed, target.startup_timeout_s)
+    if result.status != 200:
+        raise RuntimeError(f"{target.name} is not ready: {result.status} {managed.log_tail(500)}")
+    return Side(target, managed.pid)
+
+
+def measure(args: argparse.Namespace, folder: Path) -> tuple[Side, Side]:
+    procs = Processes(nice=args.nice)
+    try:
+        port = free_port()
+        argv = [sys.executable, "-m", "openclaw.testing.fake_upstream", "--port", str(port), "--no-record"]
+        argv += ["--script", str(upstream_script(folder))]
+        procs.start("upstream", argv, cpus=LOAD_CPU, log=folder / "upstream.log")
+        a = _start(procs, folder, port, "", {})
+        b = _start(procs, folder, port, f"no-{args.name}", args.overlay_json)
+        for round_no in range(args.rounds + 1):  # round 0 warms both up and is not kept
+            pair = (a, b) if round_no % 2 == 0 else (b, a)
+            for name in args.scenarios:
+                for side in pair:
+                    seconds = args.warmup if round_no == 0 else args.duration
+                    side.drive(_scenario(name), seconds, folder, args.nice, keep=round_no > 0)
+            if round_no:
+                print(f"round {round_no}/{args.rounds} done", file=sys.stderr, flush=True)
+        return a, b
+    finally:
+        procs.stop_all()
+
+
+def main() -> None:
+    args = _parse()
+    command = "python " + " ".join(sys.argv)
+    with tempfile.TemporaryDirectory(prefix="gateway-ab-") as tmp:
+        a, b = measure(args, Path(tmp))
+    section = report(a, b, args, command)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    section += f"Load average when the run ended (1, 5, 15 min): {load}.\n"
+    print(section)
+    if args.append is not None:
+        with args.append.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + section)
+
+
+if __name__ == "__main__":
+    main()
