@@ -266,14 +266,17 @@ class LocalState:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         assert self.db_path is not None
         ensure_private_dir(self.db_path.parent)
-        old = os.umask(0o077)
+        # Created 0600 before SQLite opens it; SQLite gives -wal/-shm the database file's mode.
+        # (No umask change: that is process-wide, and writes run in worker threads.)
+        os.close(os.open(self.db_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        conn = sqlite3.connect(self.db_path, timeout=10.0, isolation_level=None)
         try:
-            conn = sqlite3.connect(self.db_path, timeout=10.0, isolation_level=None)
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA)
-        finally:
-            os.umask(old)
+        except BaseException:
+            conn.close()
+            raise
         try:
             yield conn
         finally:
