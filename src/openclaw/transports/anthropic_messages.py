@@ -120,6 +120,6 @@ async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
             for item in decoder.feed(event.event, _parse(event.raw, "a stream event")):
                 yield item
     final = decoder.end()
-    await drain_body(body)  # the end of the chunked body, so the connection can be reused
+    await drain_body(body, resp)  # the end of the chunked body, so the connection can be reused
     for item in final:
         yield item

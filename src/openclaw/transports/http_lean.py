@@ -170,77 +170,78 @@ class LeanResponse:
             if not data:
                 raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
             payload = parser.feed(data)
+            if parser.done:  # known before the last payload is handed on (no drain needed)
+                self.complete = not parser.buf
             if payload:
                 yield payload
         self.complete = not parser.buf  # bytes after the body: do not reuse this connection
 
 
+_SIZE, _DATA, _CRLF, _TRAILER = 0, 1, 2, 3  # _Dechunker states
+_MAX_SIZE_LINE = 4096
+
+
 class _Dechunker:
-    """Incremental ``Transfer-Encoding: chunked`` parser (no I/O): ``feed(bytes) -> payload``."""
+    """Incremental ``Transfer-Encoding: chunked`` parser (no I/O): ``feed(bytes) -> payload``.
+
+    One pass over each network read with index arithmetic: a streamed answer arrives as many
+    small chunks (one per SSE event), so per-chunk work is kept to a find, a slice and an int().
+    """
 
     __slots__ = ("buf", "done", "left", "state")
 
     def __init__(self) -> None:
-        self.buf = bytearray()
-        self.state = "size"  # size | data | crlf | trailer
-        self.left = 0
+        self.buf = b""  # bytes not consumed yet (an incomplete size line or terminator)
+        self.state = _SIZE
+        self.left = 0  # bytes of the current chunk still to come
         self.done = False
 
     def feed(self, data: bytes) -> bytes:
-        self.buf += data
+        buf = self.buf + data if self.buf else data
+        pos, end = 0, len(buf)
+        state, left = self.state, self.left
         out: list[bytes] = []
-        while not self.done and self._step(out):
-            pass
-        return b"".join(out)
+        while not self.done and pos < end:
+            if state == _DATA:
+                take = left if left < end - pos else end - pos
+                out.append(buf[pos : pos + take])
+                pos += take
+                left -= take
+                if left == 0:
+                    state = _CRLF
+            elif state == _CRLF:
+                if buf[pos] == 10:  # a bare LF, tolerated
+                    pos += 1
+                elif end - pos < 2:
+                    break
+                elif buf[pos + 1] == 10 and buf[pos] == 13:
+                    pos += 2
+                else:
+                    raise ProviderError("bad chunk terminator in the upstream body", kind="malformed")
+                state = _SIZE
+            else:
+                eol = buf.find(b"\n", pos)
+                if eol < 0:
+                    if end - pos > _MAX_SIZE_LINE:
+                        raise ProviderError("bad chunk framing in the upstream body", kind="malformed")
+                    break
+                line = buf[pos:eol].rstrip(b"\r")
+                pos = eol + 1
+                if state == _TRAILER:
+                    self.done = not line
+                    continue
+                left = _chunk_size(line)
+                state = _DATA if left else _TRAILER
+        self.buf = buf[pos:] if pos < end else b""
+        self.state, self.left = state, left
+        return out[0] if len(out) == 1 else b"".join(out)
 
-    def _step(self, out: list[bytes]) -> bool:
-        """Consume one piece of framing or data; False when more bytes are needed."""
-        if self.state == "data":
-            return self._data(out)
-        if self.state == "crlf":
-            return self._crlf()
-        return self._line()
 
-    def _data(self, out: list[bytes]) -> bool:
-        buf = self.buf
-        if not buf:
-            return False
-        take = min(self.left, len(buf))
-        out.append(bytes(buf[:take]))
-        del buf[:take]
-        self.left -= take
-        if self.left == 0:
-            self.state = "crlf"
-        return True
-
-    def _crlf(self) -> bool:
-        buf = self.buf
-        if buf[:2] == b"\r\n" or buf[:1] == b"\n":
-            del buf[: 2 if buf[:1] == b"\r" else 1]
-            self.state = "size"
-            return True
-        if len(buf) >= 2:
-            raise ProviderError("bad chunk terminator in the upstream body", kind="malformed")
-        return False
-
-    def _line(self) -> bool:
-        buf = self.buf
-        eol = buf.find(b"\n")
-        if eol < 0:
-            if len(buf) > 4096:
-                raise ProviderError("bad chunk framing in the upstream body", kind="malformed")
-            return False
-        line = bytes(buf[:eol]).rstrip(b"\r")
-        del buf[: eol + 1]
-        if self.state == "trailer":
-            self.done = not line
-            return True
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise ProviderError(f"bad chunk size line {line[:40]!r}", kind="malformed") from None
-        self.state, self.left = ("trailer", 0) if size == 0 else ("data", size)
-        return True
+def _chunk_size(line: bytes) -> int:
+    try:
+        return int(line.split(b";", 1)[0].strip(), 16)
+    except ValueError:
+        raise ProviderError(f"bad chunk size line {line[:40]!r}", kind="malformed") from None
 
 
 def _parse_head(raw: bytes) -> tuple[int, dict[str, str]]:

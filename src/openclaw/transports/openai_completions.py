@@ -272,14 +272,23 @@ async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
                 yield item
     final = decoder.end(done=done)
     if done:
-        await drain_body(body)
+        await drain_body(body, resp)
     yield final  # last, so that a caller who stops at Finish leaves a reusable connection
 
 
-async def drain_body(body: AsyncIterator[bytes], limit: int = 64, time_limit: float = 1.0) -> None:
+async def drain_body(
+    body: AsyncIterator[bytes], resp: HttpResponse, limit: int = 64, time_limit: float = 1.0
+) -> None:
     """Read what follows the end of the answer (``[DONE]``, ``message_stop``: normally only the
     chunked terminator, already received) so the connection can be reused. Bounded in pieces and
-    time; an upstream that keeps the body open gets its connection closed instead."""
+    time; an upstream that keeps the body open gets its connection closed instead. A response
+    that already knows its body is complete (the lean client, when the terminator came with the
+    last event) needs no read at all: the body iterator is just closed."""
+    if getattr(resp, "complete", False):
+        closer = getattr(body, "aclose", None)
+        if closer is not None:
+            await closer()
+        return
     count = 0
     try:
         async with asyncio.timeout(time_limit):
