@@ -8,7 +8,7 @@ create the table.
 Staged batches: :meth:`SqliteStore.write` stores each batch as one msgpack blob in
 ``usage_staged`` (one row insert, about a microsecond of work per attempt instead of five for a
 25-column row and its index), and :meth:`SqliteStore.settle` moves staged batches into
-``usage_attempts``, a few dozen per transaction (each move is atomic: a batch is in exactly one
+``usage_attempts``, one batch per transaction (each move is atomic: a batch is in exactly one
 of the two tables). The batch writer settles when the rate is low or it has been idle for a
 second, so a saturated gateway does not pay for the row inserts while it is busy; and every read
 (``count``, ``rows``, ``aggregate``, so ``openclaw usage`` and its reports) settles first, so no
@@ -39,7 +39,6 @@ __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_MS = 30_000
 _ROWS_PER_INSERT = 64  # rows in one multi-row INSERT (x 25 columns: far below SQLite's 32,766 limit)
-_SETTLE_BATCHES = 16  # staged batches moved per transaction (short write locks)
 _STAGING = "0005_staged_batches"
 _ENCODE = msgspec.msgpack.Encoder().encode
 _DECODE = msgspec.msgpack.Decoder(list[list[Any]]).decode
@@ -152,22 +151,24 @@ class SqliteStore(SqlStore):
             cur.execute(self._insert_sql(count), list(chain.from_iterable(values[start : start + count])))
             start += count
 
-    def settle(self, stop: Callable[[], bool] | None = None) -> bool:
-        """Move staged batches into the table, a few per transaction, until none is left
-        (True) or ``stop()`` says to give way (False: call again later)."""
+    def settle(self, stop: Callable[[], bool] | None = None, *, max_batches: int | None = None) -> bool:
+        """Move staged batches into the table, one per transaction (short write locks and
+        short GIL hold times), oldest first, until none is left (True), or until ``stop()``
+        says to give way or ``max_batches`` were moved (False: call again later)."""
         if not self._staging:
             return True
+        moved = 0
         while True:
             with self._write_cursor() as cur:
-                cur.execute(f"SELECT id, rows FROM {STAGED} ORDER BY id LIMIT {_SETTLE_BATCHES}")  # noqa: S608
+                cur.execute(f"SELECT id, rows FROM {STAGED} ORDER BY id LIMIT 2")  # noqa: S608
                 found = cur.fetchall()
-                for _, blob in found:
-                    self._insert(cur, _DECODE(blob))
                 if found:
-                    cur.execute(f"DELETE FROM {STAGED} WHERE id <= ?", (found[-1][0],))  # noqa: S608
-            if len(found) < _SETTLE_BATCHES:
+                    self._insert(cur, _DECODE(found[0][1]))
+                    cur.execute(f"DELETE FROM {STAGED} WHERE id = ?", (found[0][0],))  # noqa: S608
+            moved += 1
+            if len(found) < 2:
                 return True
-            if stop is not None and stop():
+            if (stop is not None and stop()) or (max_batches is not None and moved >= max_batches):
                 return False
 
     def _before_read(self) -> None:
