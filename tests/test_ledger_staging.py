@@ -1,5 +1,6 @@
-"""Staged batches in the SQLite ledger: a busy writer stores each batch as one blob, and the rows
-reach ``usage_attempts`` when the writer settles (idle, or a low rate) or before any read."""
+"""Staged batches in the SQLite ledger: a busy writer stores each large batch as one blob, and
+the rows reach ``usage_attempts`` when the writer settles (once idle) or before any read; small
+batches (a low rate) go in as rows at once."""
 
 from __future__ import annotations
 
@@ -68,38 +69,39 @@ def test_settle_gives_way_when_asked_and_finishes_later(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite"
     store = SqliteStore(path)
     try:
-        for b in range(40):  # more batches than one settling transaction moves
-            store.write([row(b * 10 + i) for i in range(10)])
-        assert store.settle(lambda: True) is False
-        moved, staged = raw_counts(path)
-        assert 0 < moved < 400 and moved % 10 == 0 and staged == 40 - moved // 10
+        for b in range(10):
+            store.write([row(b * 64 + i) for i in range(64)])
+        assert raw_counts(path) == (0, 10)
+        assert store.settle(lambda: True) is False  # gives way after one batch
+        assert raw_counts(path) == (64, 9)
         assert store.settle() is True
-        assert raw_counts(path) == (400, 0)
+        assert raw_counts(path) == (640, 0)
         assert store.settle() is True  # nothing left: a no-op
     finally:
         store.close()
 
 
-def test_the_writer_settles_at_a_low_rate_without_any_read(tmp_path: Path) -> None:
+def test_a_small_batch_goes_in_as_rows_at_once(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite"
-    ledger = BatchLedger(SqliteStore(path), linger=0.01, settle_below=25)
+    ledger = BatchLedger(SqliteStore(path), linger=0.01, idle_after=60.0)
     try:
         ledger.record(row(1))
         ledger.record(row(2))
-        assert wait_for(lambda: raw_counts(path) == (2, 0))
+        assert ledger.flush_sync(5.0)
+        assert raw_counts(path) == (2, 0)
     finally:
         ledger.close_sync()
 
 
 def test_a_busy_writer_stages_and_settles_once_idle(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite"
-    ledger = BatchLedger(SqliteStore(path), linger=0.2, idle_after=0.3, settle_below=5)
+    ledger = BatchLedger(SqliteStore(path), linger=0.2, idle_after=0.3)
     try:
-        for i in range(50):  # one wake brings 50 rows: a high rate, so they are only staged
+        for i in range(100):  # one wake brings 100 rows: a high rate, so they are only staged
             ledger.record(row(i))
         assert ledger.flush_sync(5.0)
         assert raw_counts(path) == (0, 1)
-        assert wait_for(lambda: raw_counts(path) == (50, 0))  # idle for 0.3 s: settled
+        assert wait_for(lambda: raw_counts(path) == (100, 0))  # idle for 0.3 s: settled
     finally:
         ledger.close_sync()
 

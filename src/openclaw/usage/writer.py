@@ -11,10 +11,9 @@ background thread writes them in batches (one transaction per batch).
   :meth:`close` flushes, stops the thread and closes the store. The gateway calls ``close()`` on
   shutdown (SIGTERM included); an ``atexit`` hook covers a process that exits without it.
 * A failed batch is retried a few times (e.g. a locked SQLite file), then dropped with a warning.
-* A store that stages batches (SQLite, ``settle()``) is settled by this thread when it has been
-  idle for ``idle_after`` seconds (all of it, giving way as soon as rows are queued again), and
-  a couple of batches per wake when a wake brought fewer than ``settle_below`` rows (a low rate);
-  a busy gateway leaves it for later.
+* A store that stages large batches (SQLite, ``settle()``) is settled by this thread once it
+  has been idle for ``idle_after`` seconds, one batch at a time, giving way as soon as rows are
+  queued again: a backlog left by a busy spell never competes with requests.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
 
 from .base import UsageRecord
 from .store import UsageStoreLike
@@ -34,11 +32,6 @@ from .store import UsageStoreLike
 __all__ = ["BatchLedger"]
 
 _RETRIES = 3
-_SETTLE_PER_WAKE = 2  # staged batches settled per wake at a low rate
-
-
-class _Settle(Protocol):
-    def __call__(self, stop: Callable[[], bool] | None = None, *, max_batches: int | None = None) -> bool: ...
 
 
 class _Barrier:
@@ -59,7 +52,6 @@ class BatchLedger:
         batch_size: int = 1000,
         linger: float = 0.05,
         idle_after: float = 1.0,
-        settle_below: int = 64,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
@@ -67,8 +59,7 @@ class BatchLedger:
         self.batch_size = batch_size
         self.linger = linger
         self.idle_after = idle_after
-        self.settle_below = settle_below
-        self._settle: _Settle | None = getattr(store, "settle", None)
+        self._settle: Callable[[Callable[[], bool]], bool] | None = getattr(store, "settle", None)
         self._warned_settle = False
         self.dropped = 0
         self.written = 0
@@ -111,20 +102,16 @@ class BatchLedger:
                 self._hurry.wait(self.linger)
             self._wake.clear()
             self._hurry.clear()
-            drained = self._drain()
-            if self._settle is not None and drained:
-                # a low rate: settle a little (a backlog left by a busy spell goes a few batches
-                # per wake, so the event loop never waits long for the GIL); else leave it
-                unsettled = drained >= self.settle_below or not self._settle_now(_SETTLE_PER_WAKE)
+            if self._drain() and self._settle is not None:
+                unsettled = True  # the batch may have been staged: settle once idle
             if self._closing and not self._queue:
                 return
 
-    def _settle_now(self, max_batches: int | None = None) -> bool:
-        """Settle the store until done (True), or until rows are queued again or ``max_batches``
-        were moved (False)."""
+    def _settle_now(self) -> bool:
+        """Settle the store until done (True) or until rows are queued again (False)."""
         assert self._settle is not None
         try:
-            return self._settle(self._has_queued, max_batches=max_batches)
+            return self._settle(self._has_queued)
         except Exception as exc:  # the ledger must never take the process down
             if not self._warned_settle:
                 self._warned_settle = True
