@@ -323,3 +323,27 @@ def test_only_a_backend_with_refresh_gets_the_task(tmp_path: Path) -> None:
         gw = SimpleNamespace(runtime=SimpleNamespace(state=state), settings=settings)
         install(app, gw)  # type: ignore[arg-type]
         assert len(app.cleanup_ctx) == tasks
+
+
+def test_an_empty_file_is_watched_as_missing_until_it_has_content(tmp_path: Path) -> None:
+    from openclaw.state.local_watch import DbWatch
+
+    path = db(tmp_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()  # created 0600 by a writer that has not written yet
+    watch = DbWatch(path)
+    try:
+        assert watch.changed() is False
+        assert watch._conn is None  # no connection kept on an empty file
+        writer = sqlite3.connect(path)
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE t (x)")
+        writer.commit()
+        assert watch.changed() is True  # first look with content
+        assert watch.changed() is False
+        writer.execute("INSERT INTO t VALUES (1)")
+        writer.commit()
+        assert watch.changed() is True
+        writer.close()
+    finally:
+        watch.close()

@@ -5,7 +5,7 @@
 connection's previous call. So one read-only connection is kept open and asked once per look: no
 read of the data, no transaction. The file's identity (device, inode) is checked too, so a state
 database that was deleted and made again is noticed (the kept connection would still see the
-old file). A missing file is "no change"; the first look after it appears is a change.
+old file). A missing or still empty file is "no change"; the first look after it has content is a change.
 
 Blocking: call it from a worker thread, one call at a time (the caller serializes).
 """
@@ -32,6 +32,9 @@ class DbWatch:
             st = os.stat(self.path)
         except FileNotFoundError:
             self.close()
+            return False
+        if st.st_size == 0:  # created, not yet written (the writer creates it 0600 first): as missing
+            self.close()  # a connection opened now could miss the switch to WAL and later commits
             return False
         ident = (st.st_dev, st.st_ino)
         if self._conn is not None and ident != self._ident:
