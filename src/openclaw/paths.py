@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_AGENT_ID", "StatePaths", "create_private_dir", "ensure_private_dir", "resolve_paths"]
+__all__ = [
+    "DEFAULT_AGENT_ID",
+    "StatePaths",
+    "create_private_db",
+    "create_private_dir",
+    "ensure_private_dir",
+    "resolve_paths",
+]
 
 DEFAULT_AGENT_ID = "main"
 
@@ -141,3 +148,11 @@ def ensure_private_dir(path: Path) -> Path:
     if (path.stat().st_mode & 0o777) != 0o700:
         path.chmod(0o700)
     return path
+
+
+def create_private_db(path: Path) -> None:
+    """Make ``path``'s directory 0700 and create the (empty) file 0600 if missing, before SQLite
+    opens it: SQLite gives its ``-wal``/``-shm`` companions the database file's mode, so they
+    are 0600 too, with no process-wide umask change."""
+    ensure_private_dir(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))

@@ -36,7 +36,7 @@ import orjson
 
 from ..errors import SecretFileError
 from ..fsutil import check_private_file
-from ..paths import DEFAULT_AGENT_ID, ensure_private_dir
+from ..paths import DEFAULT_AGENT_ID, create_private_db, ensure_private_dir
 
 __all__ = ["ORDER_KEY", "SHARED_KEY", "STORE_KEY", "AuthProfile", "AuthStore", "StoreSnapshot"]
 
@@ -202,9 +202,7 @@ class AuthStore:
         for directory in (self.path.parent.parent, self.path.parent):
             if not directory.exists():
                 ensure_private_dir(directory)
-        ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        os.close(fd)
+        create_private_db(self.path)
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:

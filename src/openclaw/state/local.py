@@ -34,7 +34,6 @@ reach it without a restart. Requests never wait for this.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from collections import deque
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import orjson
 
-from ..paths import ensure_private_dir
+from ..paths import create_private_db
 from .base import Cooldown
 from .local_watch import DbWatch
 
@@ -265,10 +264,7 @@ class LocalState:
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         assert self.db_path is not None
-        ensure_private_dir(self.db_path.parent)
-        # Created 0600 before SQLite opens it; SQLite gives -wal/-shm the database file's mode.
-        # (No umask change: that is process-wide, and writes run in worker threads.)
-        os.close(os.open(self.db_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        create_private_db(self.db_path)  # 0600 (no umask change: writes run in worker threads)
         conn = sqlite3.connect(self.db_path, timeout=10.0, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout=10000")

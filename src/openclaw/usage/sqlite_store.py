@@ -19,7 +19,6 @@ late while a gateway is saturated.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from ..paths import ensure_private_dir
+from ..paths import create_private_db
 from .base import UsageRecord
 from .schema import COLUMNS, SQLITE, STAGED, TABLE, row_values
 from .store import SqlStore
@@ -64,13 +63,6 @@ def _chunks(total: int) -> Iterator[int]:
         size //= 2
 
 
-def _create_private(path: Path) -> None:
-    """Create the file 0600 before SQLite opens it (its -wal/-shm files copy that mode)."""
-    ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    os.close(fd)
-
-
 class SqliteStore(SqlStore):
     dialect = SQLITE
     db_errors = (sqlite3.Error,)
@@ -78,7 +70,7 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: Path, *, migrate: bool = True) -> None:
         self.path = path
-        _create_private(path)
+        create_private_db(path)
         # Used by one thread at a time (the ledger's writer, or a report), guarded by _lock.
         self._conn = sqlite3.connect(
             path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
