@@ -40,6 +40,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from lib.stats import iqr_change, round_ratios
+
 KEY = "sk-or-test-bench0000000000000000000000"
 KEY_2 = "sk-or-test-bench1111111111111111111111"
 STREAM_MODEL = "bench/stream"
@@ -220,16 +222,6 @@ async def _rounds(
                 results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
 
 
-def _ratios(results: dict[str, list[tuple[float, float]]], key: str, base: str, col: int) -> list[float]:
-    """Per-round ratios against the baseline of the same round (pairs cancel drift)."""
-    return [a[col] / b[col] for a, b in zip(results[key], results[base], strict=True)]
-
-
-def _iqr(values: list[float]) -> str:
-    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0, max(values)]
-    return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
-
-
 def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace, command: str) -> str:
     rate = {k: statistics.median(r for r, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
@@ -245,11 +237,14 @@ def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespa
             if name == "transport":
                 lines.append(f"| {mode} | {name} | {rate[key]:,.1f} | - | {cpu[key]:,.0f} | - |")
                 continue
-            r_rate, r_cpu = _ratios(results, key, base, 0), _ratios(results, key, base, 1)
+            r_rate, r_cpu = (
+                round_ratios(results[key], results[base], 0),
+                round_ratios(results[key], results[base], 1),
+            )
             lines.append(
                 f"| {mode} | {name} | {rate[key]:,.1f} | {(statistics.median(r_rate) - 1) * 100:+.1f} % "
-                f"({_iqr(r_rate)}) | {cpu[key]:,.0f} | {(statistics.median(r_cpu) - 1) * 100:+.1f} % "
-                f"({_iqr(r_cpu)}) |"
+                f"({iqr_change(r_rate)}) | {cpu[key]:,.0f} | {(statistics.median(r_cpu) - 1) * 100:+.1f} % "
+                f"({iqr_change(r_cpu)}) |"
             )
     return "\n".join(
         [

@@ -42,6 +42,7 @@ from gateway_bench import upstream_script
 from lib.lua import render_script
 from lib.probe import wait_ready
 from lib.procs import Processes, free_port, tree_cpu_seconds
+from lib.stats import iqr_change, round_ratios
 from lib.targets import SCENARIOS, Context, OpenclawTarget, Scenario
 from lib.wrk import run_wrk, wrk_command
 
@@ -87,15 +88,6 @@ class Side:
             self.runs.setdefault(scenario.name, []).append((result.good_rps, per_request))
 
 
-def _ratios(a: list[tuple[float, float]], b: list[tuple[float, float]], col: int) -> list[float]:
-    return [x[col] / y[col] for x, y in zip(a, b, strict=True)]
-
-
-def _spread(values: list[float]) -> str:
-    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0.0, max(values)]
-    return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
-
-
 def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
     lines = [
         f"| scenario | {a.target.name} req/s | {b.target.name} req/s | throughput cost of {args.name}, "
@@ -105,14 +97,15 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
     ]
     for name in args.scenarios:
         ra, rb = a.runs[name], b.runs[name]
-        rate = _ratios(ra, rb, 0)
-        cpu = _ratios(ra, rb, 1)
+        rate = round_ratios(ra, rb, 0)
+        cost = [2 - x for x in rate]  # the cost 1 - x, written as a change from 1 for iqr_change
+        cpu = round_ratios(ra, rb, 1)
         lines.append(
             f"| {name} | {statistics.median(r for r, _ in ra):,.0f} | "
             f"{statistics.median(r for r, _ in rb):,.0f} | "
-            f"{(1 - statistics.median(rate)) * 100:.1f} % ({_spread([2 - x for x in rate])}) | "
+            f"{(1 - statistics.median(rate)) * 100:.1f} % ({iqr_change(cost)}) | "
             f"{statistics.median(c for _, c in ra):,.0f} | {statistics.median(c for _, c in rb):,.0f} | "
-            f"{(statistics.median(cpu) - 1) * 100:+.1f} % ({_spread(cpu)}) |"
+            f"{(statistics.median(cpu) - 1) * 100:+.1f} % ({iqr_change(cpu)}) |"
         )
     return "\n".join(
         [

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 __all__ = [
     "RssTrend",
     "foreign_by_cpu",
+    "iqr_change",
     "linear_slope",
     "median",
     "parse_cpus",
     "ratio",
+    "round_ratios",
     "rss_trend",
     "share",
 ]
@@ -95,3 +97,17 @@ def rss_trend(samples: Sequence[tuple[int, int]]) -> RssTrend:
         slope_mb_per_100k=slope,
         requests=total,
     )
+
+
+def round_ratios(ours: Sequence[Sequence[float]], base: Sequence[Sequence[float]], col: int) -> list[float]:
+    """Per-round ratios ``ours[i][col] / base[i][col]``: the two sides of one round share its
+    drift, so the ratio cancels it."""
+    return [a[col] / b[col] for a, b in zip(ours, base, strict=True)]
+
+
+def iqr_change(ratios: Sequence[float]) -> str:
+    """The interquartile range of ``ratios`` as per-cent changes, ``"-3.1…+4.0"`` (min…max when
+    there are fewer than four)."""
+    values = list(ratios)
+    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0.0, max(values)]
+    return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
