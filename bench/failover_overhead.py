@@ -6,7 +6,8 @@ process pinned to one core; this client is pinned to the other. Every row uses t
 ``openai-completions`` transport over one ``AiohttpClient``:
 
 * ``transport`` (the baseline): per request a fresh ``ChatRequest`` and ``UpstreamCall`` with a
-  deadline, ``transport.stream(call)``, and for non-streaming the events folded into a
+  deadline (its static part, URL and headers, prepared once up front as the router does),
+  ``transport.stream(call)``, and for non-streaming the events folded into a
   ``ChatResult`` (what ``Router.complete`` returns): what any caller does without a router;
 * ``router``: ``Router.complete`` / ``Router.open`` + ``events()`` with a two-model chain and two
   keys (credential plan, cooldown lookups, capability check, budget, commit point, Served),
@@ -136,6 +137,8 @@ def transport_worker(runtime: Any, model: str, stream: bool) -> Callable[[], Awa
     credential = runtime.credentials(ref.provider).credentials[0]
     params = runtime.model_params(ref)
     upstream = upstream_model(provider, ref)
+    prepare = getattr(transport, "prepare", None)  # the static part once, as the router does
+    prepared = prepare(provider, upstream, params, credential) if prepare is not None else None
 
     async def one() -> int:
         request = ChatRequest(
@@ -150,6 +153,7 @@ def transport_worker(runtime: Any, model: str, stream: bool) -> Callable[[], Awa
             stream=stream,
             timeouts=Timeouts(total=600.0),
             params=params,
+            prepared=prepared,
         )
         if not stream:
             agg = Aggregator()

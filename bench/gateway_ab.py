@@ -18,6 +18,11 @@ gateway?" to that precision:
     python bench/gateway_ab.py --rounds 12 --duration 5 --scenarios chat
     python bench/gateway_ab.py --name access-log --overlay '{"gateway":{"logging":{"requests":false}}}'
     python bench/gateway_ab.py --append docs/benchmarks.md
+    git worktree add /tmp/base HEAD~1 && \
+      python bench/gateway_ab.py --name 'the change' --b-source /tmp/base   # a code change
+
+With ``--b-source`` B runs the code of another source tree with the same config (no overlay
+unless ``--overlay`` is given): A is this checkout, B the tree before the change.
 
 The idle gateway costs nothing while the other is measured (no timers run per second beyond a
 cooldown refresh check).
@@ -47,6 +52,7 @@ from lib.targets import SCENARIOS, Context, OpenclawTarget, Scenario
 from lib.wrk import run_wrk, wrk_command
 
 PROXY_CPU, LOAD_CPU = "1", "0"
+_LEDGER_OFF = '{"usage":{"store":{"kind":"off"}}}'
 CONNECTIONS = 64
 
 
@@ -116,7 +122,7 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
             f"to CPU {PROXY_CPU} (one loaded at a time), wrk and the fake upstream on CPU {LOAD_CPU}; "
             f"{args.rounds} rounds of {args.duration:g} s per gateway and scenario at {CONNECTIONS} "
             f"connections, order alternating per round. A = {a.target.name} (the benchmark config), "
-            f"B = {b.target.name} (overlay `{json.dumps(args.overlay_json)}`). Throughput cost = "
+            f"B = {b.target.name} ({_b_label(args)}). Throughput cost = "
             "1 − median over rounds of (A req/s ÷ B req/s of the same round); CPU cost = median of "
             "(A's gateway CPU per request ÷ B's). IQR of the per-round figures in brackets.",
             "",
@@ -126,13 +132,24 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
     )
 
 
+def _b_label(args: argparse.Namespace) -> str:
+    overlay = f"overlay `{json.dumps(args.overlay_json)}`"
+    if args.b_source is None:
+        return overlay
+    return f"the code in `{args.b_source}`" + (f", {overlay}" if args.overlay_json else "")
+
+
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--name", default="ledger", help="what B switches off (for the report)")
     parser.add_argument(
-        "--overlay", default='{"usage":{"store":{"kind":"off"}}}', help="JSON laid over B's config"
+        "--overlay",
+        help=f"JSON laid over B's config (default {_LEDGER_OFF}, or none with --b-source)",
+    )
+    parser.add_argument(
+        "--b-source", type=Path, help="run B from this source tree (e.g. a git worktree of HEAD~1)"
     )
     parser.add_argument("--scenarios", default="chat,chat-stream")
     parser.add_argument("--rounds", type=int, default=10)
@@ -144,6 +161,10 @@ def _parse() -> argparse.Namespace:
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for name in args.scenarios:
         _scenario(name)
+    if args.b_source is not None and not (args.b_source / "src" / "openclaw").is_dir():
+        raise SystemExit(f"--b-source {args.b_source} has no src/openclaw")
+    if args.overlay is None:
+        args.overlay = "{}" if args.b_source is not None else _LEDGER_OFF
     try:
         args.overlay_json = json.loads(args.overlay)
     except json.JSONDecodeError as exc:
@@ -153,9 +174,17 @@ def _parse() -> argparse.Namespace:
     return args
 
 
-def _start(procs: Processes, folder: Path, upstream_port: int, variant: str, overlay: dict[str, Any]) -> Side:
+def _start(
+    procs: Processes,
+    folder: Path,
+    upstream_port: int,
+    variant: str,
+    overlay: dict[str, Any],
+    *,
+    source: Path | None = None,
+) -> Side:
     ctx = Context(upstream_port=upstream_port, run_dir=folder, proxy_cpus=PROXY_CPU, port=free_port())
-    target = OpenclawTarget(ctx, variant=variant, extra_config=overlay)
+    target = OpenclawTarget(ctx, variant=variant, extra_config=overlay, source=source)
     managed = target.start(procs)
     assert managed is not None
     spec = target.request(_scenario("chat"))
@@ -174,7 +203,8 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[Side, Side]:
         argv += ["--script", str(upstream_script(folder))]
         procs.start("upstream", argv, cpus=LOAD_CPU, log=folder / "upstream.log")
         a = _start(procs, folder, port, "", {})
-        b = _start(procs, folder, port, f"no-{args.name}", args.overlay_json)
+        variant = "base" if args.b_source is not None else f"no-{args.name}"
+        b = _start(procs, folder, port, variant, args.overlay_json, source=args.b_source)
         for round_no in range(args.rounds + 1):  # round 0 warms both up and is not kept
             pair = (a, b) if round_no % 2 == 0 else (b, a)
             for name in args.scenarios:

@@ -1,5 +1,6 @@
 """The streamed-response writer: events that arrive together leave in one write, in order, at
-once; a slow client holds the relay back; a failed write reaches the relay."""
+once; what is left at the end leaves with the end of the body; a slow client holds the relay
+back; a failed write reaches the relay."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openclaw.gateway.coalesce import CoalescingWriter
 class Sink:
     def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
         self.writes: list[bytes] = []
+        self.eof: bytes | None = None  # the bytes that went out with the end of the body
         self.delay = delay
         self.fail = fail
 
@@ -22,6 +24,12 @@ class Sink:
         if self.delay:
             await asyncio.sleep(self.delay)
         self.writes.append(data)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        assert self.eof is None, "the body was ended twice"
+        if self.fail:
+            raise ConnectionResetError("Cannot write to closing transport")
+        self.eof = data
 
 
 async def test_events_of_one_turn_leave_in_one_write() -> None:
@@ -33,7 +41,28 @@ async def test_events_of_one_turn_leave_in_one_write() -> None:
     assert sink.writes == [b"abc"]
     await out.add(b"d")
     await out.close()
-    assert sink.writes == [b"abc", b"d"]
+    assert sink.writes == [b"abc"]
+    assert sink.eof == b"d"  # the last bytes and the end of the body: one write
+
+
+async def test_a_whole_answer_in_one_turn_is_one_write() -> None:
+    sink = Sink()
+    out = CoalescingWriter(sink)
+    for piece in (b"head", b"a", b"b", b"[DONE]"):
+        await out.add(piece)
+    await out.close()
+    assert sink.writes == []
+    assert sink.eof == b"headab[DONE]"
+
+
+async def test_close_after_everything_was_written_still_ends_the_body() -> None:
+    sink = Sink()
+    out = CoalescingWriter(sink)
+    await out.add(b"a")
+    await asyncio.sleep(0)
+    assert sink.writes == [b"a"]
+    await out.close()
+    assert sink.eof == b""
 
 
 async def test_a_slow_client_holds_the_relay_back() -> None:
@@ -43,7 +72,8 @@ async def test_a_slow_client_holds_the_relay_back() -> None:
         await out.add(b"x" * 4)  # waits whenever more than 10 bytes are behind
         assert out._size <= 12
     await out.close()
-    assert b"".join(sink.writes) == b"x" * 32 and len(sink.writes) > 1
+    assert sink.eof is not None
+    assert b"".join(sink.writes) + sink.eof == b"x" * 32 and len(sink.writes) > 1
 
 
 async def test_a_failed_write_reaches_the_relay() -> None:
@@ -64,8 +94,10 @@ async def _close_after_add() -> None:
 
 
 async def test_close_without_writes_and_cancel_are_quiet() -> None:
-    out = CoalescingWriter(Sink())
+    sink = Sink()
+    out = CoalescingWriter(sink)
     await out.close()
+    assert sink.eof == b""  # an empty stream still ends its body
     out.cancel()
     pending = CoalescingWriter(Sink(delay=1.0))
     await pending.add(b"a")

@@ -171,16 +171,25 @@ class OpenclawTarget(Target):
     """``openclaw gateway run`` with one worker, routing openrouter/* to the fake upstream.
 
     A variant (``openclaw-NAME``) lays ``extra_config`` over the base config, e.g. to measure the
-    cost of one feature by switching it off.
+    cost of one feature by switching it off. ``source`` runs the gateway from another source tree
+    (its ``src`` goes first on ``PYTHONPATH``), e.g. a ``git worktree`` of the previous commit, to
+    measure a code change.
     """
 
     name = "openclaw"
     startup_timeout_s = 60.0
 
-    def __init__(self, ctx: Context, variant: str = "", extra_config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        variant: str = "",
+        extra_config: dict[str, Any] | None = None,
+        source: Path | None = None,
+    ) -> None:
         super().__init__(ctx)
         self.name = f"openclaw-{variant}" if variant else "openclaw"
         self.extra_config = extra_config or {}
+        self.source = source
 
     def config(self) -> dict[str, Any]:
         base: dict[str, Any] = {
@@ -200,6 +209,8 @@ class OpenclawTarget(Target):
             OPENCLAW_CONFIG_PATH=str(config_path),
             OPENROUTER_API_KEY=UPSTREAM_KEY,
         )
+        if self.source is not None:
+            env["PYTHONPATH"] = str(self.source / "src")
         argv = [
             sys.executable,
             "-m",

@@ -12,6 +12,11 @@ it arrived in: batching adds no delay. ``add`` never waits unless more than ``li
 waiting (the client reads slower than the upstream writes): then it waits for the writer, so a
 slow client still holds the upstream back (back-pressure) instead of growing memory.
 
+:meth:`CoalescingWriter.close` ends the response: what is still waiting goes out with the end of
+the body (``write_eof(data)``: for a chunked response, the last chunk and the terminator in one
+``send``). A fast upstream whose whole answer arrived in one read therefore costs one write in
+all, headers included (see :class:`~.sse.SSEResponse`).
+
 A failed write (the client went away) is raised from the next ``add``/``close`` of the relay.
 """
 
@@ -27,6 +32,7 @@ _LIMIT = 64 * 1024
 
 class _Sink(Protocol):
     async def write(self, data: bytes) -> None: ...
+    async def write_eof(self, data: bytes = b"") -> None: ...
 
 
 class CoalescingWriter:
@@ -58,10 +64,12 @@ class CoalescingWriter:
             await self._wait_flushed()
 
     async def close(self) -> None:
-        """Write what is waiting and stop the writer (raises what a write raised)."""
+        """Write what is waiting with the end of the body and stop the writer (raises what a
+        write raised)."""
         self._closing = True
         task = self._task
         if task is None:
+            await self._sink.write_eof()
             return
         self._wake.set()
         await task
@@ -86,6 +94,7 @@ class CoalescingWriter:
             task.result()
 
     async def _run(self) -> None:
+        sink = self._sink
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -93,7 +102,12 @@ class CoalescingWriter:
                 data = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
                 self._parts.clear()
                 self._size = 0
-                await self._sink.write(data)
+                if self._closing:  # the last bytes: they leave with the end of the body
+                    await sink.write_eof(data)
+                    self._flushed.set()
+                    return
+                await sink.write(data)
             self._flushed.set()
             if self._closing:
+                await sink.write_eof()
                 return

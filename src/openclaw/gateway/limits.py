@@ -71,6 +71,8 @@ async def read_body(request: web.Request, limit: int, within: float) -> bytes:
     if declared is not None and declared > limit:
         raise _too_large(limit)
     try:
+        if request.content.is_eof():  # the whole body came with the headers: nothing to wait for
+            return await request.read()
         async with asyncio.timeout(within):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -49,7 +49,7 @@ from .coalesce import CoalescingWriter
 from .errors import HttpError, provider_error_json
 from .targets import ResolvedTarget
 
-__all__ = ["SSE_HEADERS", "Encoder", "Ending", "open_run", "relay_stream"]
+__all__ = ["SSE_HEADERS", "Encoder", "Ending", "SSEResponse", "relay_stream"]
 
 SSE_HEADERS = {
     **SECURITY_HEADERS,
@@ -111,17 +111,16 @@ def loop_deadline(ctx: RequestContext) -> float:
     return asyncio.get_running_loop().time() + (ctx.deadline - time.monotonic())
 
 
-async def open_run(gw: Gateway, request: ChatRequest, resolved: ResolvedTarget, ctx: RequestContext) -> Run:
-    """``Router.open`` within the request's deadline (FailoverError propagates: nothing sent)."""
-    try:
-        async with asyncio.timeout_at(loop_deadline(ctx)):
-            return await gw.router.open(request, resolved.target, ctx)
-    except InputError as exc:  # a feature the provider's API cannot carry: say which, and where
-        raise gw.not_carried(resolved, exc) from None
-    except TimeoutError:
-        raise HttpError(
-            504, "No model answered within the request's time limit.", code="request_timeout"
-        ) from None
+def _no_answer_in_time() -> HttpError:
+    return HttpError(504, "No model answered within the request's time limit.", code="request_timeout")
+
+
+class SSEResponse(web.StreamResponse):
+    """A stream whose headers leave with its first bytes: the relay prepares the response only
+    once it has content to send, so holding the headers back delays nothing and saves a
+    ``send`` (aiohttp's ``StreamResponse`` otherwise writes them on their own at ``prepare``)."""
+
+    _send_headers_immediately = False
 
 
 async def _first(events: AsyncIterator[StreamEvent]) -> tuple[StreamEvent | None, ResponseInfo | None]:
@@ -149,13 +148,15 @@ class _Pump:
         self,
         gw: Gateway,
         enc: Encoder,
-        out: CoalescingWriter,
         rec: RequestRecord,
         run: Run,
         *,
+        resp: web.StreamResponse,
         ending: Ending,
     ) -> None:
-        self.gw, self.enc, self.ending, self.out, self.rec, self.run = gw, enc, ending, out, rec, run
+        self.gw, self.enc, self.ending, self.rec, self.run = gw, enc, ending, rec, run
+        self.resp = resp
+        self.out = CoalescingWriter(resp)
         self.usage: Usage | None = None
         self.finished = False
         self.errored = False
@@ -217,25 +218,6 @@ _ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
 }
 
 
-async def _rest(gw: Gateway, pump: _Pump, events: AsyncIterator[StreamEvent], deadline: float) -> None:
-    """Relay the events after the first, within the deadline; the stream always ends framed."""
-    out, rec = pump.out, pump.rec
-    try:
-        try:
-            async with asyncio.timeout_at(deadline):
-                if not pump.errored:
-                    await pump.pump(events)
-                await out.close()
-        except TimeoutError:
-            rec.error = "deadline reached mid-stream"
-            await out.add(pump.ending.fail(_timeout_error(gw)))
-            await out.close()
-    except ConnectionResetError:
-        rec.status = 499
-    finally:
-        out.cancel()
-
-
 async def relay_stream(
     gw: Gateway,
     http: web.Request,
@@ -250,39 +232,88 @@ async def relay_stream(
 ) -> web.StreamResponse:
     """Open the run, then write the committed stream with the door's encoder (``make_encoder`` is
     called with ``completion_id`` (``id_prefix`` + the request id), ``created``, ``model`` and
-    ``provider``); ``headers`` are added to the response's."""
+    ``provider``); ``headers`` are added to the response's.
+
+    One deadline covers it all: before the commit it is a 504 (nothing was sent), after it the
+    stream ends with the door's timeout error. ``FailoverError`` propagates (nothing sent)."""
+    run: Run | None = None
+    pump: _Pump | None = None
+    try:
+        try:
+            async with asyncio.timeout_at(loop_deadline(ctx)):
+                try:
+                    run = await gw.router.open(request, resolved.target, ctx)
+                except InputError as exc:  # a feature the provider's API cannot carry: say which
+                    raise gw.not_carried(resolved, exc) from None
+                events = run.events().__aiter__()
+                pump = await _commit(
+                    gw,
+                    http,
+                    run,
+                    events,
+                    request=request,
+                    resolved=resolved,
+                    rec=rec,
+                    make_encoder=make_encoder,
+                    id_prefix=id_prefix,
+                    headers=headers,
+                )
+                if not pump.errored:
+                    await pump.pump(events)
+                await pump.out.close()
+        except TimeoutError:
+            if pump is None:
+                raise _no_answer_in_time() from None
+            rec.error = "deadline reached mid-stream"
+            await pump.out.add(pump.ending.fail(_timeout_error(gw)))
+            await pump.out.close()
+        return pump.resp
+    except ConnectionResetError:
+        if pump is None:
+            raise
+        rec.status = 499  # the client went away mid-stream
+        return pump.resp
+    finally:
+        if pump is not None:
+            pump.out.cancel()
+        if run is not None:
+            await run.aclose()
+
+
+async def _commit(
+    gw: Gateway,
+    http: web.Request,
+    run: Run,
+    events: AsyncIterator[StreamEvent],
+    *,
+    request: ChatRequest,
+    resolved: ResolvedTarget,
+    rec: RequestRecord,
+    make_encoder: EncoderFactory,
+    id_prefix: str,
+    headers: Mapping[str, str] | None,
+) -> _Pump:
+    """The commit: the first event in hand, the response prepared and the first bytes queued."""
     from .routes_openai import display_model
 
-    run = await open_run(gw, request, resolved, ctx)
-    try:
-        deadline = loop_deadline(ctx)
-        events = run.events().__aiter__()
-        async with asyncio.timeout_at(deadline):
-            first, info = await _first(events)
-        served = run.served
-        extra = (
-            gw.served_headers(served, rec)
-            if headers is None
-            else {**gw.served_headers(served, rec), **headers}
-        )
-        resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **extra})
-        await resp.prepare(http)
-        rec.status = 200
-        gw.observe_served(served)
-        enc = make_encoder(
-            completion_id=id_prefix + rec.request_id.removeprefix("req_"),
-            created=int(time.time()),
-            model=display_model(resolved, served, info.model if info else served.model),
-            provider=(info.provider_name if info else None) or served.ref.provider,
-        )
-        ending = _ending(enc, request.include_usage)
-        out = CoalescingWriter(resp)
-        pump = _Pump(gw, enc, out, rec, run, ending=ending)
-        head = enc.role()
-        encoded = pump.encode(first) if first is not None else None
-        await resp.write(head + encoded if encoded else head)
-        rec.ttft = asyncio.get_running_loop().time() - rec.started
-        await _rest(gw, pump, events, deadline)
-        return resp
-    finally:
-        await run.aclose()
+    first, info = await _first(events)
+    served = run.served
+    extra = gw.served_headers(served, rec)
+    if headers is not None:
+        extra = {**extra, **headers}
+    resp = SSEResponse(status=200, headers={**SSE_HEADERS, **extra})
+    await resp.prepare(http)
+    rec.status = 200
+    gw.observe_served(served)
+    enc = make_encoder(
+        completion_id=id_prefix + rec.request_id.removeprefix("req_"),
+        created=int(time.time()),
+        model=display_model(resolved, served, info.model if info else served.model),
+        provider=(info.provider_name if info else None) or served.ref.provider,
+    )
+    pump = _Pump(gw, enc, rec, run, resp=resp, ending=_ending(enc, request.include_usage))
+    head = enc.role()
+    encoded = pump.encode(first) if first is not None else None
+    await pump.out.add(head + encoded if encoded else head)
+    rec.ttft = asyncio.get_running_loop().time() - rec.started
+    return pump
