@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -167,6 +168,21 @@ async def start(options: ServeOptions, *, worker: int = 0, reuse_port: bool = Fa
     return started
 
 
+# The youngest generation is collected every 50,000 net allocations instead of CPython's 700: a
+# streamed answer allocates a few hundred objects, so the default ran a collection every couple
+# of requests. Interleaved A/B (bench/gateway_ab.py, 4 rounds): 4-7 % less gateway CPU per
+# request, the same as switching the collector off. Start-up's objects (modules, config, the
+# app) are frozen out of every later collection.
+_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Collector settings for a long-running server (call once start-up is done)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+
+
 async def run_worker(
     options: ServeOptions,
     *,
@@ -176,6 +192,7 @@ async def run_worker(
 ) -> int:
     """Serve until SIGTERM/SIGINT, then drain and close. Returns the exit code."""
     started = await start(options, worker=worker, reuse_port=reuse_port)
+    tune_gc()
     if on_listening is not None:
         on_listening(started.port)
     stop = asyncio.Event()
