@@ -37,7 +37,7 @@ from ..catalog.openrouter import (
 from ..errors import ProviderError
 from ..redact import Redactor
 from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events
-from ..wire.sse import SSEDecoder
+from ..wire.sse import SSEDecoder, SSEEvent
 from ..wire.types import StreamEvent
 from .base import Credential, HttpClient, HttpResponse, UpstreamCall
 from .errors import http_error
@@ -213,8 +213,22 @@ class OpenAICompletionsTransport:
                         redactor=Redactor([call.credential.secret]),
                     )
                 if call.stream and "json" not in resp.headers.get("content-type", ""):
-                    async for event in _sse_events(resp):
-                        yield event
+                    # inlined (not a nested generator): every event passes one frame less
+                    chunks = _ChunkStream()
+                    pieces = resp.chunks()
+                    async for piece in pieces:
+                        for event in chunks.feed(piece):
+                            yield event
+                        if chunks.stop():
+                            break
+                    else:  # the body ended without [DONE]
+                        for event in chunks.close():
+                            yield event
+                        chunks.stop()
+                    final = chunks.decoder.end(done=chunks.done)
+                    if chunks.done:
+                        await drain_body(pieces, resp)
+                    yield final  # last: a caller who stops at Finish leaves a reusable connection
                 else:
                     for event in _json_events(await resp.read()):
                         yield event
@@ -249,31 +263,46 @@ def _parse_chunk(raw: bytes) -> Any:
         ) from None
 
 
-async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
-    sse = SSEDecoder()
-    decoder = ChunkDecoder()
-    body = resp.chunks()
-    done = False
-    async for piece in body:
-        for event in sse.feed(piece):
-            if event.raw == _DONE:
-                done = True
-                break
-            for item in decoder.feed(_parse_chunk(event.raw)):
-                yield item
-        if done:
-            break
-    if not done:
-        for event in sse.close():
-            if event.raw == _DONE:
-                done = True
-                break
-            for item in decoder.feed(_parse_chunk(event.raw)):
-                yield item
-    final = decoder.end(done=done)
-    if done:
-        await drain_body(body, resp)
-    yield final  # last, so that a caller who stops at Finish leaves a reusable connection
+class _ChunkStream:
+    """The SSE body of a streamed answer, decoded one network read at a time (no I/O):
+    ``feed(piece)`` returns the events of the complete SSE events in it. ``[DONE]`` sets
+    ``done``; a chunk that fails to decode sets ``error`` after the events before it, so the
+    caller delivers those first and then raises, as if each event had been yielded at once."""
+
+    __slots__ = ("decoder", "done", "error", "sse")
+
+    def __init__(self) -> None:
+        self.sse = SSEDecoder()
+        self.decoder = ChunkDecoder()
+        self.done = False
+        self.error: ProviderError | None = None
+
+    def feed(self, piece: bytes) -> list[StreamEvent]:
+        return self._decode(self.sse.feed(piece))
+
+    def close(self) -> list[StreamEvent]:
+        """The end of the body: an event not followed by a blank line still counts."""
+        return self._decode(self.sse.close())
+
+    def stop(self) -> bool:
+        """After the events of a read were delivered: raise the error that followed them, if
+        any; True once ``[DONE]`` was seen."""
+        if self.error is not None:
+            raise self.error
+        return self.done
+
+    def _decode(self, events: list[SSEEvent]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        feed = self.decoder.feed
+        try:
+            for event in events:
+                if event.raw == _DONE:
+                    self.done = True
+                    break
+                out += feed(_parse_chunk(event.raw))
+        except ProviderError as exc:
+            self.error = exc
+        return out
 
 
 async def drain_body(
