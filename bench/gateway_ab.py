@@ -18,6 +18,7 @@ gateway?" to that precision:
     python bench/gateway_ab.py --rounds 12 --duration 5 --scenarios chat
     python bench/gateway_ab.py --name access-log --overlay '{"gateway":{"logging":{"requests":false}}}'
     python bench/gateway_ab.py --append docs/benchmarks.md
+    python bench/gateway_ab.py --rate 500 --scenarios chat-stream   # latency at a fixed rate
     git worktree add /tmp/base HEAD~1 && \
       python bench/gateway_ab.py --name 'the change' --b-source /tmp/base   # a code change
 
@@ -70,12 +71,17 @@ class Side:
         self.target = target
         self.pid = pid
         self.runs: dict[str, list[tuple[float, float]]] = {}  # scenario -> [(req/s, CPU µs/req)]
+        self.latency: dict[str, list[tuple[float, float]]] = {}  # scenario -> [(p50 ms, p99 ms)]
 
-    def drive(self, scenario: Scenario, seconds: float, folder: Path, nice: int, keep: bool) -> None:
+    def drive(
+        self, scenario: Scenario, seconds: float, folder: Path, *, nice: int, keep: bool, rate: float = 0.0
+    ) -> None:
         spec = self.target.request(scenario)
         assert spec is not None
         script = folder / f"{self.target.name}-{scenario.name}.lua"
-        script.write_text(render_script(spec, label=f"{self.target.name}-{scenario.name}"))
+        script.write_text(
+            render_script(spec, rate_per_thread=rate, label=f"{self.target.name}-{scenario.name}")
+        )
         argv = wrk_command(
             self.target.base_url + spec.path,
             script,
@@ -92,6 +98,8 @@ class Side:
         if keep:
             per_request = used / result.good * 1e6
             self.runs.setdefault(scenario.name, []).append((result.good_rps, per_request))
+            p50, p99 = result.latency_us.get("p50", 0.0), result.latency_us.get("p99", 0.0)
+            self.latency.setdefault(scenario.name, []).append((p50 / 1000, p99 / 1000))
 
 
 def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
@@ -113,6 +121,8 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
             f"{statistics.median(c for _, c in ra):,.0f} | {statistics.median(c for _, c in rb):,.0f} | "
             f"{(statistics.median(cpu) - 1) * 100:+.1f} % ({iqr_change(cpu)}) |"
         )
+    if args.rate:
+        lines += ["", *_latency_lines(a, b, args)]
     return "\n".join(
         [
             f"### Cost of {args.name} in the gateway, interleaved A/B ({datetime.date.today().isoformat()})",
@@ -121,7 +131,8 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}. Both gateways pinned "
             f"to CPU {PROXY_CPU} (one loaded at a time), wrk and the fake upstream on CPU {LOAD_CPU}; "
             f"{args.rounds} rounds of {args.duration:g} s per gateway and scenario at {CONNECTIONS} "
-            f"connections, order alternating per round. A = {a.target.name} (the benchmark config), "
+            f"connections ({f'a fixed {args.rate:g} req/s' if args.rate else 'closed loop'}), "
+            "order alternating per round. A = {a.target.name} (the benchmark config), "
             f"B = {b.target.name} ({_b_label(args)}). Throughput cost = "
             "1 − median over rounds of (A req/s ÷ B req/s of the same round); CPU cost = median of "
             "(A's gateway CPU per request ÷ B's). IQR of the per-round figures in brackets.",
@@ -130,6 +141,26 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
             "",
         ]
     )
+
+
+def _latency_lines(a: Side, b: Side, args: argparse.Namespace) -> list[str]:
+    """p50/p99 per side (median over rounds) and the median of the per-round differences A − B."""
+    lines = [
+        f"| scenario | p50 {a.target.name} | p50 {b.target.name} | p50 A − B, median (IQR) | "
+        f"p99 {a.target.name} | p99 {b.target.name} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in args.scenarios:
+        la, lb = a.latency[name], b.latency[name]
+        diff = sorted(x[0] - y[0] for x, y in zip(la, lb, strict=True))
+        q1, q3 = diff[len(diff) // 4], diff[(3 * len(diff)) // 4]
+        lines.append(
+            f"| {name} | {statistics.median(p for p, _ in la):.3f} ms | "
+            f"{statistics.median(p for p, _ in lb):.3f} ms | {statistics.median(diff):+.3f} ms "
+            f"({q1:+.3f}…{q3:+.3f}) | {statistics.median(q for _, q in la):.2f} ms | "
+            f"{statistics.median(q for _, q in lb):.2f} ms |"
+        )
+    return lines
 
 
 def _b_label(args: argparse.Namespace) -> str:
@@ -155,6 +186,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="a fixed rate (req/s) instead of the closed loop: compares latency (p50, p99)",
+    )
     parser.add_argument("--nice", type=int, default=-20 if os.geteuid() == 0 else 0)
     parser.add_argument("--append", type=Path, help="append the result section to this markdown file")
     args = parser.parse_args()
@@ -210,7 +247,8 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[Side, Side]:
             for name in args.scenarios:
                 for side in pair:
                     seconds = args.warmup if round_no == 0 else args.duration
-                    side.drive(_scenario(name), seconds, folder, args.nice, keep=round_no > 0)
+                    keep = round_no > 0
+                    side.drive(_scenario(name), seconds, folder, nice=args.nice, keep=keep, rate=args.rate)
             if round_no:
                 print(f"round {round_no}/{args.rounds} done", file=sys.stderr, flush=True)
         return a, b

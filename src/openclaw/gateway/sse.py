@@ -200,6 +200,8 @@ class _Pump:
                 await add(data)  # returns at once unless the client is far behind
             if self.errored:
                 return  # the error event closed the stream
+            if self.finished:
+                break  # nothing follows a finish (the run drops it): end the response now
         if self.finished:
             tail = self.ending.end(self.usage)
         else:
@@ -261,6 +263,8 @@ async def relay_stream(
                 if not pump.errored:
                     await pump.pump(events)
                 await pump.out.close()
+                async for _ in events:  # after a finish nothing is left to relay: the run and the
+                    pass  # transport wind down (connection back to the pool) once the client has it all
         except TimeoutError:
             if pump is None:
                 raise _no_answer_in_time() from None
