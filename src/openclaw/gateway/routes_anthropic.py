@@ -25,9 +25,8 @@ from ..wire.types import ChatRequest
 from .accesslog import RequestRecord
 from .app import Gateway
 from .errors import HttpError
-from .routes_openai import display_model
 from .sse import relay_stream
-from .targets import ResolvedTarget
+from .targets import ResolvedTarget, display_model
 
 __all__ = ["add_routes", "anthropic_model_ref"]
 

@@ -16,23 +16,17 @@ import time
 
 from aiohttp import web
 
-from ..routing.types import RequestContext, Served
+from ..routing.types import RequestContext
 from ..wire.openai_front import ChunkEncoder, completion_body, parse_chat_request
 from ..wire.types import ChatRequest
 from .accesslog import RequestRecord
 from .app import Gateway
 from .sse import relay_stream
-from .targets import ResolvedTarget
+from .targets import ResolvedTarget, display_model
 
-__all__ = ["add_routes", "display_model"]
+__all__ = ["add_routes"]
 
 _PROMPT_MAX = 2000
-
-
-def display_model(resolved: ResolvedTarget, served: Served, reported: str | None) -> str:
-    if resolved.bare:
-        return reported or served.model or resolved.label
-    return served.ref.key
 
 
 def _prompt_text(request: ChatRequest) -> str:

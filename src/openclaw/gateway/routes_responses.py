@@ -18,8 +18,8 @@ from ..wire.responses_front import parse_responses_request
 from ..wire.responses_front_encode import ResponsesStreamEncoder, response_body
 from .accesslog import RequestRecord
 from .app import Gateway
-from .routes_openai import display_model
 from .sse import relay_stream
+from .targets import display_model
 
 __all__ = ["add_routes"]
 

@@ -47,7 +47,7 @@ from .accesslog import RequestRecord
 from .app import SECURITY_HEADERS, Gateway
 from .coalesce import CoalescingWriter
 from .errors import HttpError, provider_error_json
-from .targets import ResolvedTarget
+from .targets import ResolvedTarget, display_model
 
 __all__ = ["SSE_HEADERS", "Encoder", "Ending", "SSEResponse", "relay_stream"]
 
@@ -298,8 +298,6 @@ async def _commit(
     headers: Mapping[str, str] | None,
 ) -> _Pump:
     """The commit: the first event in hand, the response prepared and the first bytes queued."""
-    from .routes_openai import display_model
-
     first, info = await _first(events)
     served = run.served
     extra = gw.served_headers(served, rec)

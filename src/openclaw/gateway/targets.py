@@ -30,10 +30,10 @@ from ..refs import suggest
 from .errors import HttpError
 
 if TYPE_CHECKING:
-    from ..routing.types import Target
+    from ..routing.types import Served, Target
     from ..runtime import Runtime
 
-__all__ = ["ResolvedTarget", "TargetResolver", "agent_from_model"]
+__all__ = ["ResolvedTarget", "TargetResolver", "agent_from_model", "display_model"]
 
 _CACHE_MAX = 2048
 _AGENT_PREFIXES = ("openclaw/", "openclaw:", "agent:")
@@ -169,3 +169,12 @@ class TargetResolver:
             return ResolvedTarget(target, agent, bare, model)
         except RefError as exc:
             raise self._unknown(exc.ref or model, exc.suggestion) from None
+
+
+def display_model(resolved: ResolvedTarget, served: Served, reported: str | None) -> str:
+    """The response's ``model``: the served ref key (``openrouter/openai/gpt-4o-mini``) for agent
+    targets, refs and aliases; the upstream's own model id for a bare OpenRouter id, as
+    OpenRouter does."""
+    if resolved.bare:
+        return reported or served.model or resolved.label
+    return served.ref.key

@@ -36,7 +36,7 @@ from ..catalog.openrouter import (
 )
 from ..errors import ProviderError
 from ..redact import Redactor
-from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events
+from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events, plain_events
 from ..wire.sse import SSEDecoder, SSEEvent
 from ..wire.types import StreamEvent
 from .base import Credential, HttpClient, HttpResponse, UpstreamCall
@@ -293,13 +293,19 @@ class _ChunkStream:
 
     def _decode(self, events: list[SSEEvent]) -> list[StreamEvent]:
         out: list[StreamEvent] = []
-        feed = self.decoder.feed
+        decoder = self.decoder
         try:
             for event in events:
-                if event.raw == _DONE:
+                raw = event.raw
+                if raw == _DONE:
                     self.done = True
                     break
-                out += feed(_parse_chunk(event.raw))
+                if decoder.info_sent:  # after the first chunk, text-only ones take the short path
+                    plain = plain_events(raw)
+                    if plain is not None:
+                        out += plain
+                        continue
+                out += decoder.feed(_parse_chunk(raw))
         except ProviderError as exc:
             self.error = exc
         return out
