@@ -98,6 +98,7 @@ class MemoryResponse:
     status: int
     headers: Mapping[str, str]
     pieces: list[bytes]
+    complete: bool = False  # never known here: the transport drains the body as over a network
 
     async def read(self) -> bytes:
         return b"".join(self.pieces)

@@ -117,6 +117,10 @@ class _Kept:
     def chunks(self) -> AsyncIterator[bytes]:
         return self._resp.chunks()
 
+    @property
+    def complete(self) -> bool:
+        return self._resp.complete
+
 
 class _Tap:
     """The HTTP seam, passing through; reports the headers of a 2xx answer (the gateway's commit

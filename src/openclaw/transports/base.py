@@ -57,6 +57,12 @@ class HttpResponse(Protocol):
         """The body as it arrives, in whatever pieces the network delivers."""
         ...
 
+    @property
+    def complete(self) -> bool:
+        """True once the whole body has arrived (nothing is left to read before the connection
+        can be reused); False while that is not known."""
+        ...
+
 
 class HttpClient(Protocol):
     def request(

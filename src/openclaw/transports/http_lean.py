@@ -170,11 +170,10 @@ class LeanResponse:
             if not data:
                 raise ProviderError("the upstream closed the connection mid-stream", kind="cut")
             payload = parser.feed(data)
-            if parser.done:  # known before the last payload is handed on (no drain needed)
-                self.complete = not parser.buf
+            if parser.done:  # set before the last payload is handed on, so no drain is needed;
+                self.complete = not parser.buf  # bytes after the body: do not reuse the connection
             if payload:
                 yield payload
-        self.complete = not parser.buf  # bytes after the body: do not reuse this connection
 
 
 _SIZE, _DATA, _CRLF, _TRAILER = 0, 1, 2, 3  # _Dechunker states

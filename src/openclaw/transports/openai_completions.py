@@ -319,7 +319,7 @@ async def drain_body(
     time; an upstream that keeps the body open gets its connection closed instead. A response
     that already knows its body is complete (the lean client, when the terminator came with the
     last event) needs no read at all: the body iterator is just closed."""
-    if getattr(resp, "complete", False):
+    if resp.complete:
         closer = getattr(body, "aclose", None)
         if closer is not None:
             await closer()
