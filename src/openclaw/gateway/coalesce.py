@@ -1,29 +1,37 @@
-"""One write per event-loop turn for a streamed response.
+"""One write per event-loop turn for a streamed response, without a writer task.
 
 An upstream read often carries several SSE events (a fast model, TCP coalescing, a burst after a
 pause). The relay decodes and re-encodes them one by one without waiting, so writing each on its
 own costs one ``send`` system call (and aiohttp's chunk framing) per event: the largest single
 cost of a streamed answer on the gateway's profile.
 
-:class:`CoalescingWriter` collects the encoded events and a small writer task sends what has
-accumulated as one chunk. The writer only runs when the relay yields to the event loop, that is
-when the upstream has nothing more buffered, so every event still goes out in the same loop turn
-it arrived in: batching adds no delay. ``add`` never waits unless more than ``limit`` bytes are
-waiting (the client reads slower than the upstream writes): then it waits for the writer, so a
-slow client still holds the upstream back (back-pressure) instead of growing memory.
+:class:`CoalescingWriter` collects the encoded events (``add`` is a plain call: no coroutine per
+event) and sends what has accumulated as one chunk from a callback scheduled for the next turn of
+the event loop. That callback only runs when the relay yields to the loop, that is when the
+upstream has nothing more buffered, so every event still goes out in the same loop turn it
+arrived in: batching adds no delay.
+
+The callback starts the write itself: aiohttp's ``write`` finishes without waiting unless the
+client is behind (its transport paused), so in the common case a stream costs no task and no
+wake-up at all. A write that does have to wait is finished by a task, which then also writes
+what queued meanwhile; events keep queueing without waiting until more than ``limit`` bytes are
+behind, and then ``add`` says so and the relay awaits :meth:`CoalescingWriter.drain`: a slow
+client still holds the upstream back (back-pressure) instead of growing memory.
 
 :meth:`CoalescingWriter.close` ends the response: what is still waiting goes out with the end of
 the body (``write_eof(data)``: for a chunked response, the last chunk and the terminator in one
 ``send``). A fast upstream whose whole answer arrived in one read therefore costs one write in
 all, headers included (see :class:`~.sse.SSEResponse`).
 
-A failed write (the client went away) is raised from the next ``add``/``close`` of the relay.
+A failed write (the client went away) is raised from the next ``add``/``drain``/``close`` of the
+relay.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 __all__ = ["CoalescingWriter"]
 
@@ -36,78 +44,107 @@ class _Sink(Protocol):
 
 
 class CoalescingWriter:
-    __slots__ = ("_closing", "_flushed", "_limit", "_parts", "_sink", "_size", "_task", "_wake")
+    __slots__ = ("_closing", "_error", "_handle", "_limit", "_loop", "_parts", "_sink", "_size", "_task")
 
     def __init__(self, sink: _Sink, *, limit: int = _LIMIT) -> None:
         self._sink = sink
         self._limit = limit
+        self._loop = asyncio.get_running_loop()
         self._parts: list[bytes] = []
         self._size = 0
         self._closing = False
-        self._wake = asyncio.Event()
-        self._flushed = asyncio.Event()  # set whenever nothing is waiting
-        self._flushed.set()
-        self._task: asyncio.Task[None] | None = None
+        self._handle: asyncio.Handle | None = None  # the flush at the next loop turn
+        self._task: asyncio.Task[None] | None = None  # a write that waits for the client
+        self._error: Exception | None = None  # what a write raised, for the relay
 
-    async def add(self, data: bytes) -> None:
-        """Queue ``data``; returns at once unless the client is behind by more than ``limit``."""
-        task = self._task
-        if task is None:
-            task = self._task = asyncio.get_running_loop().create_task(self._run())
-        elif task.done():
-            task.result()  # the writer failed (client gone): raise it here
+    def add(self, data: bytes) -> bool:
+        """Queue ``data`` (it leaves at the next loop turn); True when more than ``limit`` bytes
+        are waiting: the caller then awaits :meth:`drain`."""
+        if self._error is not None:
+            raise self._error
         self._parts.append(data)
         self._size += len(data)
-        self._flushed.clear()
-        self._wake.set()
-        if self._size > self._limit:
-            await self._wait_flushed()
+        if self._handle is None and self._task is None:
+            self._handle = self._loop.call_soon(self._flush)
+        return self._size > self._limit
+
+    async def drain(self) -> None:
+        """Wait until the client has taken what was queued (raises what a write raised)."""
+        while self._parts:
+            if self._task is not None:
+                await self._task
+            elif self._closing:
+                return
+            else:
+                await self._sink.write(self._take())
+            if self._error is not None:
+                raise self._error
 
     async def close(self) -> None:
-        """Write what is waiting with the end of the body and stop the writer (raises what a
-        write raised)."""
+        """Write what is waiting with the end of the body (raises what a write raised)."""
         self._closing = True
-        task = self._task
-        if task is None:
-            await self._sink.write_eof()
-            return
-        self._wake.set()
-        await task
+        self._unschedule()
+        if self._task is not None:
+            await self._task  # it stops after the write it is in
+        if self._error is not None:
+            raise self._error
+        await self._sink.write_eof(self._take() if self._parts else b"")
 
     def cancel(self) -> None:
-        """Stop the writer without writing (the request was cancelled or failed)."""
+        """Stop writing (the request was cancelled or failed)."""
+        self._unschedule()
         task = self._task
-        if task is None:
-            return
-        if not task.done():
+        if task is not None and not task.done():
             task.cancel()
-        elif not task.cancelled():
-            task.exception()  # already reported through the request's own error; mark it seen
 
-    async def _wait_flushed(self) -> None:
-        task = self._task
-        assert task is not None
-        waiter = asyncio.ensure_future(self._flushed.wait())
-        await asyncio.wait((waiter, task), return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            waiter.cancel()
-            task.result()
+    def _unschedule(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
-    async def _run(self) -> None:
-        sink = self._sink
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._parts:
-                data = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
-                self._parts.clear()
-                self._size = 0
-                if self._closing:  # the last bytes: they leave with the end of the body
-                    await sink.write_eof(data)
-                    self._flushed.set()
-                    return
-                await sink.write(data)
-            self._flushed.set()
-            if self._closing:
-                await sink.write_eof()
-                return
+    def _take(self) -> bytes:
+        parts = self._parts
+        data = b"".join(parts) if len(parts) > 1 else parts[0]
+        parts.clear()
+        self._size = 0
+        return data
+
+    def _flush(self) -> None:
+        """The relay yielded: start writing what accumulated; a write that has to wait for the
+        client is left to a task."""
+        self._handle = None
+        if not self._parts or self._task is not None or self._closing or self._error is not None:
+            return
+        write = self._sink.write(self._take())
+        try:
+            waiting = write.send(None)
+        except StopIteration:
+            return  # written (the usual case)
+        except Exception as exc:
+            self._error = exc
+            return
+        self._task = self._loop.create_task(self._finish(write, waiting))
+
+    async def _finish(self, write: Coroutine[Any, Any, None], waiting: Any) -> None:
+        """Drive a write that had to wait (as a task would: resumed once what it waits on is
+        done), then write what queued meanwhile."""
+        try:
+            try:
+                while True:
+                    if waiting is None:  # a bare yield
+                        await asyncio.sleep(0)
+                    else:
+                        await asyncio.wait((waiting,))
+                    try:
+                        waiting = write.send(None)
+                    except StopIteration:
+                        break
+            except asyncio.CancelledError:
+                write.close()
+                raise
+            while self._parts and not self._closing:
+                await self._sink.write(self._take())
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._task = None

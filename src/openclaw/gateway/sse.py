@@ -193,11 +193,16 @@ class _Pump:
         self.gw.metrics.usage(ref.key, ref.provider, usage)
 
     async def pump(self, events: AsyncIterator[StreamEvent]) -> None:
-        add = self.out.add
+        out = self.out
+        add, text = out.add, self.enc.text
         async for event in events:
+            if type(event) is TextDelta:  # the hot path, inlined
+                if add(text(event.text)):  # true only when the client is far behind
+                    await out.drain()
+                continue
             data = self.encode(event)
-            if data is not None:
-                await add(data)  # returns at once unless the client is far behind
+            if data is not None and add(data):
+                await out.drain()
             if self.errored:
                 return  # the error event closed the stream
             if self.finished:
@@ -208,7 +213,8 @@ class _Pump:
             error = ProviderError("The upstream stream ended without a finish.", kind="cut", reason="timeout")
             self.rec.error = error.message
             tail = self.ending.fail(provider_error_json(error, self.gw.redact))
-        await add(tail)
+        if add(tail):
+            await out.drain()
 
 
 _ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
@@ -269,7 +275,7 @@ async def relay_stream(
             if pump is None:
                 raise _no_answer_in_time() from None
             rec.error = "deadline reached mid-stream"
-            await pump.out.add(pump.ending.fail(_timeout_error(gw)))
+            pump.out.add(pump.ending.fail(_timeout_error(gw)))
             await pump.out.close()
         return pump.resp
     except ConnectionResetError:
@@ -316,6 +322,6 @@ async def _commit(
     pump = _Pump(gw, enc, rec, run, resp=resp, ending=_ending(enc, request.include_usage))
     head = enc.role()
     encoded = pump.encode(first) if first is not None else None
-    await pump.out.add(head + encoded if encoded else head)
+    pump.out.add(head + encoded if encoded else head)
     rec.ttft = asyncio.get_running_loop().time() - rec.started
     return pump
