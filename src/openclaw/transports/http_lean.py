@@ -123,20 +123,21 @@ class LeanResponse:
     async def read(self) -> bytes:
         return b"".join([piece async for piece in self.chunks()])
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body's generator itself (not one wrapping it: every piece passes one frame)."""
         if self._started:
             raise RuntimeError("the response body was already read")
         self._started = True
         if self._framing == "length":
-            async for piece in self._length_body():
-                yield piece
-        elif self._framing == "chunked":
-            async for piece in self._chunked_body():
-                yield piece
-        elif self._framing == "close":
-            while data := await self._read(_READ_SIZE):
-                yield data
-            self.complete = True
+            return self._length_body()
+        if self._framing == "chunked":
+            return self._chunked_body()
+        return self._until_close() if self._framing == "close" else _no_body()
+
+    async def _until_close(self) -> AsyncIterator[bytes]:
+        while data := await self._read(_READ_SIZE):
+            yield data
+        self.complete = True
 
     async def _read(self, size: int) -> bytes:
         """Up to ``size`` body bytes; a wait longer than the read budget is a timeout."""
@@ -176,6 +177,11 @@ class LeanResponse:
                 yield payload
 
 
+async def _no_body() -> AsyncIterator[bytes]:
+    return
+    yield  # an async generator that yields nothing
+
+
 _SIZE, _DATA, _CRLF, _TRAILER = 0, 1, 2, 3  # _Dechunker states
 _MAX_SIZE_LINE = 4096
 
@@ -197,9 +203,9 @@ class _Dechunker:
 
     def feed(self, data: bytes) -> bytes:
         buf = self.buf + data if self.buf else data
-        pos, end = 0, len(buf)
-        state, left = self.state, self.left
         out: list[bytes] = []
+        pos, end = _whole_chunks(buf, out) if self.state == _SIZE else 0, len(buf)
+        state, left = self.state, self.left
         while not self.done and pos < end:
             if state == _DATA:
                 take = left if left < end - pos else end - pos
@@ -234,6 +240,26 @@ class _Dechunker:
         self.buf = buf[pos:] if pos < end else b""
         self.state, self.left = state, left
         return out[0] if len(out) == 1 else b"".join(out)
+
+
+def _whole_chunks(buf: bytes, out: list[bytes]) -> int:
+    """The common case in one tight loop: complete chunks (``SIZE\\r\\n DATA \\r\\n``) from the
+    start of ``buf``, their data appended to ``out``; returns where the first chunk that is not
+    complete (or not plain: extensions, the last chunk, a bare LF) starts, for the state machine."""
+    pos = 0
+    find = buf.find
+    while (eol := find(b"\n", pos)) >= 0:
+        try:
+            size = int(buf[pos:eol], 16)  # int() ignores the "\r" around the digits
+        except ValueError:
+            break
+        start = eol + 1
+        stop = start + size
+        if size <= 0 or buf[stop : stop + 2] != b"\r\n":
+            break
+        out.append(buf[start:stop])
+        pos = stop + 2
+    return pos
 
 
 def _chunk_size(line: bytes) -> int:

@@ -64,8 +64,17 @@ class SSEDecoder:
             raise SSEError("SSE line too long")
         self._buf = rest + carry
         events: list[SSEEvent] = []
-        for line in lines:
-            self._line(line, events)
+        data = self._data
+        for line in lines:  # the common lines inlined: ``data: ...`` and the blank line after it
+            if line[:6] == b"data: ":
+                data.append(line[6:])
+            elif line:
+                self._line(line, events)
+            elif len(data) == 1 and self._event is None and self._id is None and self._retry is None:
+                events.append(SSEEvent(data[0]))
+                data.clear()
+            else:
+                self._dispatch(events)
         return events
 
     def close(self) -> list[SSEEvent]:
@@ -110,7 +119,7 @@ class SSEDecoder:
             self.last_id = self._id
         data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
         events.append(SSEEvent(data, self._event, self._id, self._retry))
-        self._data = []
+        self._data.clear()
         self._event = None
         self._id = None
         self._retry = None
