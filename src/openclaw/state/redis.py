@@ -413,7 +413,7 @@ class RedisState:
                     due = loop.time() + self.resync_interval
         finally:
             with contextlib.suppress(*_DOWN):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     async def _resync(self, client: aredis.Redis) -> None:
         await self._flush(client)
