@@ -103,8 +103,8 @@ def count(path: str, mode: str, requests: int, base_url: str, args: argparse.Nam
 def measure(base_url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """Per mode and path: instructions per answer (the marginal cost)."""
     out: dict[str, dict[str, float]] = {}
-    for mode in MODES:
-        for path in PATHS:
+    for mode in args.modes:
+        for path in args.paths:
             started = time.monotonic()
             small = count(path, mode, args.small, base_url, args)
             large = count(path, mode, args.large, base_url, args)
@@ -126,9 +126,9 @@ def report(per: dict[str, dict[str, float]], args: argparse.Namespace, command: 
     ]
     names = {"plain": "non-streaming", "stream": f"streaming, {args.chunks} chunks"}
     for mode, rows in per.items():
-        base = rows["transport"]
+        base = rows.get("transport")
         for path, value in rows.items():
-            change = "-" if path == "transport" else f"{(value / base - 1) * 100:+.1f} %"
+            change = "-" if path == "transport" or base is None else f"{(value / base - 1) * 100:+.1f} %"
             lines.append(f"| {names[mode]} | {path} | {value:,.0f} | {change} |")
     return "\n".join(
         [
@@ -153,6 +153,19 @@ def _valgrind_version() -> str:
     return done.stdout.strip().removeprefix("valgrind-")
 
 
+def _names(known: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A comma-separated subset of ``known``, in the order given."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        unknown = [name for name in names if name not in known]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(known)} (got {text!r})")
+        return names
+
+    return parse
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--small", type=int, default=200, help="measured answers in the smaller run")
@@ -161,6 +174,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--stream-concurrency", type=int, default=8)
     p.add_argument("--chunks", type=int, default=200, help="content chunks per streamed answer")
+    p.add_argument(
+        "--modes", type=_names(tuple(MODES)), default=tuple(MODES), help="plain,stream (default both)"
+    )
+    p.add_argument("--paths", type=_names(PATHS), default=PATHS, help="rows to count (default all)")
     p.add_argument("--append", type=Path, help="append the result section to this markdown file")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=PATHS, help=argparse.SUPPRESS)

@@ -5,9 +5,9 @@ fragment, or a finish) and keeps them buffered together with the live iterator; 
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
 error chunk, a finish that only says ``content_filter``) raises
 :class:`~openclaw.errors.ProviderError` and the upstream connection is closed.
-:func:`read_whole` reads the whole answer, folded into an
-:class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees it (non-streaming callers), so
-any failure up to the very end can still fail over.
+:func:`check_whole` judges a whole answer, read and folded into an
+:class:`~openclaw.wire.aggregate.Aggregator` before anyone sees it (non-streaming callers; the walk
+reads it inline), so any failure up to the very end can still fail over.
 
 Neither adds a timer of its own: each attempt's ``Timeouts.total`` is what is left of the request
 budget, and transports enforce it (the gateway also bounds ``open`` by the client's deadline).
@@ -16,7 +16,7 @@ budget, and transports enforce it (the gateway also bounds ``open`` by the clien
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import msgspec
 
@@ -24,7 +24,7 @@ from ..errors import ProviderError
 from ..wire.aggregate import Aggregator
 from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
 
-__all__ = ["Opened", "close_quietly", "is_content", "read_to_commit", "read_whole"]
+__all__ = ["Opened", "check_whole", "close_quietly", "is_content", "read_to_commit"]
 
 
 def is_content(event: StreamEvent) -> bool:
@@ -37,7 +37,7 @@ class Opened(msgspec.Struct):
     """A committed (or fully read) upstream answer."""
 
     stream: AsyncIterator[StreamEvent]
-    buffered: list[StreamEvent] = msgspec.field(default_factory=list)
+    buffered: Sequence[StreamEvent] = ()  # events up to the commit point (read_to_commit)
     complete: bool = False  # ``collect``: the whole answer is in ``agg``
     agg: Aggregator | None = None
 
@@ -72,8 +72,8 @@ def _filtered() -> ProviderError:
 async def read_to_commit(stream: AsyncIterator[StreamEvent]) -> Opened:
     """Events up to the first content event (the commit point), buffered; the caller reads on
     from the live stream."""
-    opened = Opened(stream)
-    buffered = opened.buffered
+    buffered: list[StreamEvent] = []
+    opened = Opened(stream, buffered)
     try:
         async for event in stream:
             buffered.append(event)
@@ -89,20 +89,13 @@ async def read_to_commit(stream: AsyncIterator[StreamEvent]) -> Opened:
         raise
 
 
-async def read_whole(stream: AsyncIterator[StreamEvent]) -> Opened:
-    """The whole answer, folded into an Aggregator as it arrives."""
-    agg = Aggregator()
-    add = agg.add
-    try:
-        async for event in stream:
-            add(event)
-        if not agg.finished:
-            raise ProviderError("the answer ended without a finish", kind="cut")
-        if agg.result_.finish_reason == "content_filter":
-            res = agg.result()
-            if not (res.text or res.tool_calls or res.reasoning):
-                raise _filtered()
-    except BaseException:
-        await close_quietly(stream)
-        raise
-    return Opened(stream, complete=True, agg=agg)
+def check_whole(agg: Aggregator) -> None:
+    """Raise the ProviderError that makes a fully read answer no answer: no finish (a cut), or
+    a content filter before any content. (Callers ask only when the answer is not a plain
+    finish: ``not agg.finished or agg.result_.finish_reason == "content_filter"``.)"""
+    if not agg.finished:
+        raise ProviderError("the answer ended without a finish", kind="cut")
+    if agg.result_.finish_reason == "content_filter":
+        res = agg.result()
+        if not (res.text or res.tool_calls or res.reasoning):
+            raise _filtered()

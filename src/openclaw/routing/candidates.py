@@ -43,6 +43,7 @@ class Candidate:
     timeouts: Timeouts  # the provider's per-attempt timeouts, before the budget cuts them
     params: Mapping[str, Any]  # merged per-model params for the default agent
     prepared: object | None  # the transport's static part of a call with ``params`` (or None)
+    thinking: str | None  # the default agent's configured thinking level
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ def model_entry(router: Router, ref: ModelRef) -> ModelEntry:
     timeouts = Timeouts() if seconds is None else Timeouts(read=seconds)
     params = router.params(ref, DEFAULT_AGENT_ID)
     prepare = getattr(transport, "prepare", None)  # optional: URL, headers, route facts, once
+    thinking = router.thinking(DEFAULT_AGENT_ID)
     out = []
     for credential in plan:
         ckey = credential_key(provider.id, credential)
@@ -95,6 +97,7 @@ def model_entry(router: Router, ref: ModelRef) -> ModelEntry:
                 timeouts,
                 params,
                 prepared,
+                thinking,
             )
         )
     return ModelEntry(ref, facts, tuple(out))

@@ -29,11 +29,12 @@ _MESSAGE_OVERHEAD = 4  # role and separators, per message
 
 def _counts(request: ChatRequest) -> tuple[int, int]:
     """(characters, images) in the request's messages and tool definitions."""
-    chars = 0
+    messages = request.messages
+    chars = len(messages) * _MESSAGE_OVERHEAD * CHARS_PER_TOKEN
     images = 0
-    for message in request.messages:
+    for message in messages:
         content = message.content
-        if isinstance(content, str):
+        if type(content) is str:
             chars += len(content)
         elif content is not None:
             for part in content:
@@ -41,11 +42,12 @@ def _counts(request: ChatRequest) -> tuple[int, int]:
                     chars += len(part.text)
                 elif isinstance(part, ImagePart):
                     images += 1
-        for call in message.tool_calls or ():
-            chars += len(call.name) + len(call.arguments)
-        chars += _MESSAGE_OVERHEAD * CHARS_PER_TOKEN
-    for tool in request.tools or ():
-        chars += len(tool.name) + len(tool.description or "") + 200  # schema, roughly
+        if message.tool_calls:
+            for call in message.tool_calls:
+                chars += len(call.name) + len(call.arguments)
+    if request.tools:
+        for tool in request.tools:
+            chars += len(tool.name) + len(tool.description or "") + 200  # schema, roughly
     return chars, images
 
 

@@ -97,13 +97,8 @@ class Recorder(msgspec.Struct):
         return attempt
 
     def committed(self, slot: Slot, *, latency_ms: float) -> Attempt:
-        attempt = Attempt(
-            provider=slot.ref.provider,
-            model=slot.ref.model,
-            profile_id=slot.profile,
-            reason=None,
-            latency_ms=latency_ms,
-        )
+        ref = slot.ref  # positional: provider, model, profile_id, reason, status, message, skipped, latency
+        attempt = Attempt(ref.provider, ref.model, slot.profile, None, None, "", False, latency_ms)
         self.attempts.append(attempt)
         return attempt
 

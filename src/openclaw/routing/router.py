@@ -68,12 +68,14 @@ class Router:
         auth = runtime.typed.auth
         self.schedule = CooldownSchedule.from_config(auth.cooldowns if auth else None)
         self._facts: dict[str, ModelFacts | None] = {}
-        self._entries: dict[ModelRef, ModelEntry] = {}
+        # keyed by the ref's fields: a tuple of interned strings hashes in C, the frozen
+        # dataclass's own __hash__ is a Python call
+        self._entries: dict[tuple[str, str, str | None], ModelEntry] = {}
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
         self._id_prefix = f"req-{os.urandom(4).hex()}-"
         recent = getattr(runtime.state, "recent", None)  # LocalState: records in memory, no I/O
-        self._recent: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
+        self.recent_records: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
         self._seq = itertools.count(1)
         # the runtime's redactor, built on first use (a request that does not fail never needs it)
         self.redactors: Callable[[], Redactor] = lambda: runtime.redactor
@@ -94,22 +96,25 @@ class Router:
         """A context whose deadline is ``timeout`` (default ``routing.requestTimeoutSeconds``)
         from now."""
         seconds = self.policy.request_timeout if timeout is None else timeout
-        return RequestContext(
-            request_id=request_id or f"{self._id_prefix}{next(self._seq):06x}",
-            source=source,
-            deadline=self.clock.monotonic() + seconds,
-            agent=agent,
-            session=session,
-            client_key=client_key,
-            thinking=thinking,
+        return RequestContext(  # positional: the fields in their declared order
+            request_id or self._id_prefix + str(next(self._seq)),
+            source,
+            self.clock.monotonic() + seconds,
+            agent,
+            session,
+            client_key,
+            thinking,
         )
 
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
-        walk = self._walk(request, target, ctx)
-        opened, cand = await walk.run(whole=False)
+        walk = Walk(self, request, target, ctx)
+        cand = walk.first()  # the happy path: one frame between here and the network
+        opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
+        if opened is None or cand is None:
+            opened, cand = await walk.run(whole=False, primed=cand, primed_err=err)
         served = self._served(walk, opened, cand)
-        if self._had_records(walk, cand):
+        if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         return RouterRun(walk, opened, cand, served)
 
@@ -117,29 +122,30 @@ class Router:
         self, request: ChatRequest, target: Target, ctx: RequestContext
     ) -> tuple[ChatResult, Served]:
         """The whole answer (any failure before its end can still fail over)."""
-        walk = self._walk(request, target, ctx)
-        opened, cand = await walk.run(whole=True)
+        walk = Walk(self, request, target, ctx)
+        cand = walk.first()  # the happy path: one frame between here and the network
+        opened, err = await walk.attempt(cand, True) if cand is not None else (None, None)
+        if opened is None or cand is None:
+            opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
         served = self._served(walk, opened, cand)
-        if self._had_records(walk, cand):
+        if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         assert opened.agg is not None
         result = opened.agg.result()
-        if result.usage is not None:
-            result.usage = price_usage(result.usage, cand.facts)
-        latency = walk.rec.attempts[-1].latency_ms  # read whole: the commit was the end
-        walk.rec.finished(
-            cand.slot,
-            ts=walk.opened_at[0],
-            latency_ms=latency,
-            ttft_ms=latency,
-            usage=result.usage,
-            served_model=served.model,
-        )
+        usage = result.usage
+        if usage is not None and (usage.cost is None or usage.cost_source is None):  # else kept as is
+            result.usage = price_usage(usage, cand.facts)
+        if walk.rec.ledger is not None:
+            latency = walk.rec.attempts[-1].latency_ms  # read whole: the commit was the end
+            walk.rec.finished(
+                cand.slot,
+                ts=walk.opened_at[0],
+                latency_ms=latency,
+                ttft_ms=latency,
+                usage=result.usage,
+                served_model=served.model,
+            )
         return result, served
-
-    def _walk(self, request: ChatRequest, target: Target, ctx: RequestContext) -> Walk:
-        ctx.deadline = min(ctx.deadline, self.clock.monotonic() + self.policy.request_timeout)
-        return Walk(self, request, target, ctx)
 
     def _served(self, walk: Walk, opened: Opened, cand: Candidate) -> Served:
         """The commit: record the attempt that answers, and say who served."""
@@ -149,10 +155,11 @@ class Router:
         return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.rec.attempts)
 
     def _had_records(self, walk: Walk, cand: Candidate) -> bool:
-        """Does the state backend remember failures of this key? (A dict miss, usually.)"""
+        """Does the state backend remember failures of this key? (A dict miss, usually; not
+        asked when the walk found none before sending it: ``walk.clean``.)"""
         if self.runtime.state is None:
             return False
-        recent = self._recent
+        recent = self.recent_records
         return recent is None or bool(recent((cand.cred_key, cand.model_key), walk.opened_at[0]))
 
     async def _recovered(self, cand: Candidate) -> None:
@@ -171,9 +178,10 @@ class Router:
         return self._facts[key]
 
     def model_entry(self, ref: ModelRef) -> ModelEntry:
-        entry = self._entries.get(ref)
+        key = (ref.provider, ref.model, ref.profile)
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[ref] = model_entry(self, ref)
+            entry = self._entries[key] = model_entry(self, ref)
         return entry
 
     def params(self, ref: ModelRef, agent_id: str) -> Mapping[str, Any]:

@@ -40,11 +40,11 @@ from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
 from ..state.base import Cooldown
 from ..transports.base import UpstreamCall
+from ..wire.aggregate import Aggregator
 from ..wire.types import ChatRequest
 from . import capability
-from .attempt import Opened
+from .attempt import Opened, check_whole, close_quietly
 from .attempt import read_to_commit as _read_to_commit
-from .attempt import read_whole as _read_whole
 from .candidates import Candidate
 from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
 from .cooldown import RecentCooldowns
@@ -67,23 +67,32 @@ class _Tried(msgspec.Struct):
     ready_at: float | None  # monotonic time; None: not again in this request
 
 
+class _Trouble(msgspec.Struct):
+    """What a walk keeps once something does not go straight (made on first need: a request
+    whose first candidate answers never builds one)."""
+
+    tried: dict[str, _Tried] = msgspec.field(default_factory=dict)  # by model key
+    cooling: dict[str, float] = msgspec.field(default_factory=dict)  # model key -> epoch end
+    noted: set[str] = msgspec.field(default_factory=set)  # model keys listed as cooling down
+    cred_errors: list[CredentialError] = msgspec.field(default_factory=list)
+    refused: list[InputError] = msgspec.field(default_factory=list)  # features not carried
+    models: dict[int, tuple[Candidate, ...]] = msgspec.field(default_factory=dict)  # by position
+
+
 class Walk:
     __slots__ = (
-        "_models",
+        "_trouble",
         "budget",
-        "cooling",
-        "cred_errors",
+        "clean",
         "ctx",
         "last",
-        "noted",
         "opened_at",
+        "primed",
         "r",
         "rec",
-        "refused",
         "request",
         "sent",
         "target",
-        "tried",
         "verdict",
     )
 
@@ -92,33 +101,64 @@ class Walk:
         self.request = request
         self.target = target
         self.ctx = ctx
+        # no request runs longer than routing.requestTimeoutSeconds
+        ctx.deadline = min(ctx.deadline, router.clock.monotonic() + router.policy.request_timeout)
         self.budget = Budget(ctx.deadline, router.clock.monotonic)
         self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream)
         self.last: ProviderError | None = None
-        self.tried: dict[str, _Tried] = {}
-        self.cooling: dict[str, float] = {}  # model key -> epoch end of its stored cooldown
-        self.noted: set[str] = set()
-        self.cred_errors: list[CredentialError] = []
-        self.refused: list[InputError] = []  # features a candidate's transport could not carry
         self.sent = 0
-        self._models: dict[int, tuple[Candidate, ...]] = {}  # by position in the chain
+        self._trouble: _Trouble | None = None
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
         self.verdict: ProviderError | None = None  # the last candidate's failure (see _pass)
+        self.primed: Candidate | None = None  # sent before the passes began (see run)
+        self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
+
+    @property
+    def t(self) -> _Trouble:
+        trouble = self._trouble
+        if trouble is None:
+            trouble = self._trouble = _Trouble()
+        return trouble
 
     # -- the walk ----------------------------------------------------------------------------
 
-    async def run(self, *, whole: bool) -> tuple[Opened, Candidate]:
-        """The first candidate to reach the commit point (one frame between the caller and each
-        attempt: the network resumes through as few coroutines as possible)."""
+    def first(self) -> Candidate | None:
+        """The chain's first candidate if it can go out at once (its model usable and fit for
+        the request, its key and model not cooling down), else None.
+
+        This is the happy path: the caller sends it itself (:meth:`attempt`), with no pass
+        generator and no :meth:`run` frame between it and the network, and calls :meth:`run`
+        only if it fails (or if there is no such candidate)."""
+        entry = self.r.model_entry(self.target.candidates[0])
+        if not entry.candidates or capability.check(self.request, entry.facts) is not None:
+            return None
+        first = entry.candidates[0]
+        recent = self.r.recent_records  # one in-memory lookup: "cooling?" and "reset after?"
+        if recent is not None and not recent((first.cred_key, first.model_key), self.r.clock.now()):
+            self.clean = first  # nothing on record about it: no reset after it answers
+            return first
+        return first if self._eligible(first, 0) else None
+
+    async def run(
+        self, *, whole: bool, primed: Candidate | None = None, primed_err: ProviderError | None = None
+    ) -> tuple[Opened, Candidate]:
+        """The first candidate to reach the commit point. ``primed``: the candidate from
+        :meth:`first` that was already sent and failed with ``primed_err`` (None: its transport
+        refused the request); the passes take that outcome as their first candidate's."""
+        self.primed = primed
         passes = min(self.r.policy.max_retries + 1, _MAX_PASSES_HARD)
         for pass_no in range(passes):
             for cand in self._pass(pass_no):
-                opened, err = await self._attempt(cand, whole)
+                if cand is self.primed:
+                    self.primed = None
+                    opened, err = None, primed_err
+                else:
+                    opened, err = await self.attempt(cand, whole)
                 inline = 0
                 while err is not None and (delay := self._retry_delay(cand, err, inline)) is not None:
                     await self.r.clock.sleep(delay)
                     inline += 1
-                    opened, err = await self._attempt(cand, whole)
+                    opened, err = await self.attempt(cand, whole)
                 if opened is not None:
                     return opened, cand
                 if err is None:
@@ -139,9 +179,11 @@ class Walk:
         for index, ref in enumerate(self.target.candidates):
             rotations = 0
             for cand in self._candidates(index, ref):
-                if self.sent and self.budget.expired():
+                if cand is self.primed:  # already sent: its outcome is the walk's to handle
+                    pass
+                elif self.sent and self.budget.expired():
                     return
-                if not self._eligible(cand, pass_no):
+                elif not self._eligible(cand, pass_no):
                     continue
                 self.verdict = None
                 yield cand
@@ -157,14 +199,14 @@ class Walk:
 
     def _candidates(self, index: int, ref: ModelRef) -> tuple[Candidate, ...]:
         """The model's candidates, or none (listed once as skipped) when it cannot serve."""
-        known = self._models.get(index)
+        known = self.t.models.get(index)
         if known is not None:
             return known
         entry = self.r.model_entry(ref)
         found = entry.candidates
         if entry.problem is not None:
             if entry.cred_error is not None:
-                self.cred_errors.append(entry.cred_error)
+                self.t.cred_errors.append(entry.cred_error)
             self._skip(entry.slot, *entry.problem)
             found = ()
         else:
@@ -172,11 +214,11 @@ class Walk:
             if why is not None:
                 self._skip(entry.slot, capability.CAPABILITY, why)
                 found = ()
-        self._models[index] = found
+        self.t.models[index] = found
         return found
 
     def _eligible(self, cand: Candidate, pass_no: int) -> bool:
-        tried = self.tried.get(cand.model_key)
+        tried = self.t.tried.get(cand.model_key)
         state = self.r.runtime.state
         if tried is not None:  # failed here before: its own wait, unless the key is now disabled
             if tried.ready_at is None or tried.ready_at > self.r.clock.monotonic():
@@ -185,19 +227,19 @@ class Walk:
         active = state.cooldowns((cand.cred_key, cand.model_key), self.r.clock.now()) if state else {}
         if active:
             cooldown = max(active.values(), key=lambda c: c.until)
-            self.cooling[cand.model_key] = cooldown.until
+            self.t.cooling[cand.model_key] = cooldown.until
             self._skip_cooling(cand, cooldown)
             return False
-        was_cooling = self.cooling.pop(cand.model_key, None) is not None
+        was_cooling = self.t.cooling.pop(cand.model_key, None) is not None
         return pass_no == 0 or was_cooling
 
     def _skip_cooling(self, cand: Candidate, cooldown: Cooldown) -> None:
-        if cand.model_key in self.noted:
+        if cand.model_key in self.t.noted:
             return
         left = cooldown.remaining(self.r.clock.now())
         what = "disabled" if cooldown.disabled else "cooling down"
         self._skip(cand.slot, cooldown.reason, f"{what} after {cooldown.reason}, {_span(left)} left")
-        self.noted.add(cand.model_key)
+        self.t.noted.add(cand.model_key)
 
     def _skip(self, slot: Slot, reason: str, message: str) -> None:
         self.rec.skipped(slot, reason, message, ts=self.r.clock.now())
@@ -220,29 +262,40 @@ class Walk:
             return wait if self.r.policy.may_sleep(wait) else None
         return self.r.policy.backoff(retry_index, self.r.clock.random())
 
-    async def _attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
+    async def attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
         r, agent = self.r, self.target.agent_id
         ts, started = r.clock.now(), r.clock.monotonic()
         default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
-        call = UpstreamCall(
-            provider=cand.provider,
-            ref=cand.ref,
-            model=cand.upstream_model,
-            credential=cand.credential,
-            request=self.request,
-            stream=self.request.stream,
-            timeouts=self.budget.timeouts(cand.timeouts, r.policy.attempt_timeout, started),
-            params=cand.params if default else r.params(cand.ref, agent),
-            facts=cand.facts,
-            thinking=self.ctx.thinking or r.thinking(agent),
-            prepared=cand.prepared if default else None,
+        request = self.request
+        call = UpstreamCall(  # positional, in field order: provider, ref, model, credential,
+            cand.provider,  # request, stream, timeouts, params, facts, thinking, prepared
+            cand.ref,
+            cand.upstream_model,
+            cand.credential,
+            request,
+            request.stream,
+            self.budget.timeouts(cand.timeouts, r.policy.attempt_timeout, started),
+            cand.params if default else r.params(cand.ref, agent),
+            cand.facts,
+            self.ctx.thinking or (cand.thinking if default else r.thinking(agent)),
+            cand.prepared if default else None,
         )
         self.opened_at = (ts, started)
         self.sent += 1
         stream = cand.transport.stream(call)
         try:
-            opened = await (_read_whole(stream) if whole else _read_to_commit(stream))
+            if whole:  # read_whole, inlined: one coroutine frame less for every network wake-up
+                agg = Aggregator()
+                add = agg.add
+                async for event in stream:
+                    add(event)
+                if not agg.finished or agg.result_.finish_reason == "content_filter":
+                    check_whole(agg)
+                opened = Opened(stream, complete=True, agg=agg)
+            else:
+                opened = await _read_to_commit(stream)
         except ProviderError as err:
+            await close_quietly(stream)
             self._fail(cand, err, ts, started)
             return None, err
         except InputError as exc:  # raised while building the request: nothing went out
@@ -250,8 +303,12 @@ class Walk:
             self._refuse(cand, exc)
             return None, None
         except asyncio.CancelledError:
+            await close_quietly(stream)
             gone = ProviderError("the caller went away", kind="cancelled", reason=CANCELLED)
             self._fail(cand, gone, ts, started)
+            raise
+        except BaseException:
+            await close_quietly(stream)
             raise
         return opened, None
 
@@ -259,7 +316,7 @@ class Walk:
         """The candidate's transport cannot carry a feature of the request (the
         anthropic-messages API and an audio part): skip the model (its other keys would refuse
         the same) with reason ``capability``; the walk goes on to the next model."""
-        self.refused.append(exc)
+        self.t.refused.append(exc)
         where = f"{cand.provider.id} ({cand.provider.api})"
         self._skip(cand.slot, capability.CAPABILITY, f"{exc.message}; not sent to {where}")
 
@@ -273,7 +330,7 @@ class Walk:
 
     async def _after_failure(self, cand: Candidate, err: ProviderError) -> None:
         """Cool the key (or key+model) down, and note when it may be tried again here."""
-        tried = self.tried.get(cand.model_key)
+        tried = self.t.tried.get(cand.model_key)
         retries = tried.retries if tried is not None else 0
         policy = policy_for(err.reason or "")
         await self.cool_down(cand, err)
@@ -281,7 +338,7 @@ class Walk:
         if policy.wait_ok and retries < self.r.policy.max_retries:
             delay = self._delay(err, retries)
             ready = None if delay is None else self.r.clock.monotonic() + delay
-        self.tried[cand.model_key] = _Tried(retries=retries + 1, ready_at=ready)
+        self.t.tried[cand.model_key] = _Tried(retries=retries + 1, ready_at=ready)
 
     async def cool_down(self, cand: Candidate, err: ProviderError) -> None:
         """Record the failure in the state backend (when its reason has a cooldown lane)."""
@@ -307,8 +364,8 @@ class Walk:
     def _next_wait(self) -> float | None:
         """Seconds to wait for the soonest candidate, or None to give up now."""
         mono, now = self.r.clock.monotonic(), self.r.clock.now()
-        waits = [t.ready_at - mono for t in self.tried.values() if t.ready_at is not None]
-        waits.extend(until - now for until in self.cooling.values())
+        waits = [t.ready_at - mono for t in self.t.tried.values() if t.ready_at is not None]
+        waits.extend(until - now for until in self.t.cooling.values())
         if not waits:
             return None
         wait = max(0.0, min(waits))
@@ -322,7 +379,7 @@ class Walk:
         if state is None:
             return None
         keys: list[str] = []
-        for cands in self._models.values():
+        for cands in self.t.models.values():
             for cand in cands:
                 keys.extend((cand.cred_key, cand.model_key))
         active = state.cooldowns(keys, self.r.clock.now())
@@ -330,10 +387,10 @@ class Walk:
 
     def _failure(self, stopped: ProviderError | None = None) -> OpenClawError:
         attempts = list(self.rec.attempts)
-        if self.sent == 0 and self.cred_errors and all(a.reason == "auth" for a in attempts):
-            return self.cred_errors[0]
-        if self.sent == 0 and self.refused and all(a.reason == capability.CAPABILITY for a in attempts):
-            return self.refused[0]  # every candidate refused: the feature, for the caller to name
+        if self.sent == 0 and self.t.cred_errors and all(a.reason == "auth" for a in attempts):
+            return self.t.cred_errors[0]
+        if self.sent == 0 and self.t.refused and all(a.reason == capability.CAPABILITY for a in attempts):
+            return self.t.refused[0]  # every candidate refused: the feature, for the caller to name
         if stopped is not None:
             return FailoverError(attempts, last=stopped, message=_stop_message(stopped))
         retry_at = self._retry_at()

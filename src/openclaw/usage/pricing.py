@@ -37,21 +37,27 @@ def cost_from_pricing(usage: Usage, pricing: Pricing) -> float | None:
     """USD for ``usage`` at ``pricing`` (per 1M tokens), or None when a needed price is unknown."""
     if pricing.input < 0 or pricing.output < 0:
         return None
-    cache_read = max(usage.cache_read, 0)
-    cache_write = max(usage.cache_write, 0)
-    uncached = max(usage.input - cache_read - cache_write, 0)
-    total = uncached * pricing.input + max(usage.output, 0) * pricing.output
-    for tokens, price in ((cache_read, pricing.cache_read), (cache_write, pricing.cache_write)):
-        if tokens == 0:
-            continue
+    cache_read = usage.cache_read if usage.cache_read > 0 else 0
+    cache_write = usage.cache_write if usage.cache_write > 0 else 0
+    uncached = usage.input - cache_read - cache_write
+    output = usage.output
+    total = (uncached if uncached > 0 else 0) * pricing.input + (output if output > 0 else 0) * pricing.output
+    if cache_read:
+        price = pricing.cache_read
         if price is None or price < 0:
             return None
-        total += tokens * price
+        total += cache_read * price
+    if cache_write:
+        price = pricing.cache_write
+        if price is None or price < 0:
+            return None
+        total += cache_write * price
     return total / _PER
 
 
 def price_usage(usage: Usage, facts: ModelFacts | None) -> Usage:
-    """``usage`` with ``cost`` and ``cost_source`` filled in (a new value; the input is kept).
+    """``usage`` with ``cost`` and ``cost_source`` filled in (a new value unless nothing
+    changes; the input is never modified).
 
     A provider-reported cost is kept as it is. Without one, the cost is computed from the
     model's prices; when they are unknown the cost stays ``None``.
@@ -60,11 +66,11 @@ def price_usage(usage: Usage, facts: ModelFacts | None) -> Usage:
         if usage.cost_source is None:
             return msgspec.structs.replace(usage, cost_source="provider")
         return usage
-    if facts is None or facts.pricing is None:
-        return msgspec.structs.replace(usage, cost=None, cost_source=None)
-    cost = cost_from_pricing(usage, facts.pricing)
+    pricing = facts.pricing if facts is not None else None
+    cost = cost_from_pricing(usage, pricing) if pricing is not None else None
     if cost is None:
-        return msgspec.structs.replace(usage, cost=None, cost_source=None)
+        return usage if usage.cost_source is None else msgspec.structs.replace(usage, cost_source=None)
+    assert facts is not None
     source = "config" if facts.source == "config" else "catalog"
     return msgspec.structs.replace(usage, cost=cost, cost_source=source)
 
