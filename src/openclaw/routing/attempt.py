@@ -5,9 +5,9 @@ fragment, or a finish) and keeps them buffered together with the live iterator; 
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
 error chunk, a finish that only says ``content_filter``) raises
 :class:`~openclaw.errors.ProviderError` and the upstream connection is closed.
-:func:`check_whole` judges a whole answer, read and folded into an
-:class:`~openclaw.wire.aggregate.Aggregator` before anyone sees it (non-streaming callers; the walk
-reads it inline), so any failure up to the very end can still fail over.
+:func:`read_whole` reads the whole answer, folded into an
+:class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees it (non-streaming callers), so
+any failure up to the very end can still fail over; :func:`check_whole` judges it.
 
 Neither adds a timer of its own: each attempt's ``Timeouts.total`` is what is left of the request
 budget, and transports enforce it (the gateway also bounds ``open`` by the client's deadline).
@@ -24,7 +24,7 @@ from ..errors import ProviderError
 from ..wire.aggregate import Aggregator
 from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
 
-__all__ = ["Opened", "check_whole", "close_quietly", "is_content", "read_to_commit"]
+__all__ = ["Opened", "check_whole", "close_quietly", "is_content", "read_to_commit", "read_whole"]
 
 
 def is_content(event: StreamEvent) -> bool:
@@ -99,3 +99,15 @@ def check_whole(agg: Aggregator) -> None:
         res = agg.result()
         if not (res.text or res.tool_calls or res.reasoning):
             raise _filtered()
+
+
+async def read_whole(stream: AsyncIterator[StreamEvent]) -> Opened:
+    """The whole answer, folded into an Aggregator as it arrives (the caller closes the stream
+    if this raises). ``Router.complete`` reads a chain's first candidate the same way inline."""
+    agg = Aggregator()
+    add = agg.add
+    async for event in stream:
+        add(event)
+    if not agg.finished or agg.result_.finish_reason == "content_filter":
+        check_whole(agg)
+    return Opened(stream, complete=True, agg=agg)

@@ -96,7 +96,7 @@ class Recorder(msgspec.Struct):
             self._write(slot, "skipped", ts, 0.0, reason=reason, error=attempt.message)
         return attempt
 
-    def committed(self, slot: Slot, *, latency_ms: float) -> Attempt:
+    def committed(self, slot: Slot, latency_ms: float) -> Attempt:
         ref = slot.ref  # positional: provider, model, profile_id, reason, status, message, skipped, latency
         attempt = Attempt(ref.provider, ref.model, slot.profile, None, None, "", False, latency_ms)
         self.attempts.append(attempt)

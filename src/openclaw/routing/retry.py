@@ -168,6 +168,4 @@ class Budget(msgspec.Struct):
         left = left if left > MIN_ATTEMPT_SECONDS else MIN_ATTEMPT_SECONDS
         read = base.read if attempt_timeout is None else attempt_timeout
         connect = base.connect
-        return Timeouts(
-            connect=connect if connect < left else left, read=read if read < left else left, total=left
-        )
+        return Timeouts(connect if connect < left else left, read if read < left else left, left)

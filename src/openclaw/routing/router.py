@@ -30,12 +30,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import ProviderError
 from ..refs import ModelRef
 from ..transports.base import Transport
 from ..transports.registry import upstream_model
 from ..usage.pricing import price_usage
+from ..wire.aggregate import Aggregator
 from ..wire.types import ChatRequest, ChatResult
-from .attempt import Opened
+from .attempt import Opened, check_whole
 from .candidates import Candidate, ModelEntry, model_entry
 from .cooldown import CooldownSchedule
 from .retry import Clock, RetryPolicy, SystemClock
@@ -74,7 +76,10 @@ class Router:
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
         self._id_prefix = f"req-{os.urandom(4).hex()}-"
-        recent = getattr(runtime.state, "recent", None)  # LocalState: records in memory, no I/O
+        # LocalState: its records in memory (a live, read-only dict: "nothing on record" is one
+        # truth test), and a lookup in them with no I/O
+        self.state_records: Mapping[str, object] | None = getattr(runtime.state, "records", None)
+        recent = getattr(runtime.state, "recent", None)
         self.recent_records: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
         self._seq = itertools.count(1)
         # the runtime's redactor, built on first use (a request that does not fail never needs it)
@@ -123,8 +128,21 @@ class Router:
     ) -> tuple[ChatResult, Served]:
         """The whole answer (any failure before its end can still fail over)."""
         walk = Walk(self, request, target, ctx)
-        cand = walk.first()  # the happy path: one frame between here and the network
-        opened, err = await walk.attempt(cand, True) if cand is not None else (None, None)
+        cand = walk.first()
+        opened: Opened | None = None
+        err: ProviderError | None = None
+        if cand is not None:  # the happy path, read right here: no frame between this and the
+            stream = walk.send(cand)  # network (as attempt.read_whole, inline)
+            try:
+                agg = Aggregator()
+                add = agg.add
+                async for event in stream:
+                    add(event)
+                if not agg.finished or agg.result_.finish_reason == "content_filter":
+                    check_whole(agg)
+                opened = Opened(stream, complete=True, agg=agg)
+            except BaseException as exc:
+                err = await walk.failed(cand, stream, exc)
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
         served = self._served(walk, opened, cand)
@@ -149,7 +167,7 @@ class Router:
 
     def _served(self, walk: Walk, opened: Opened, cand: Candidate) -> Served:
         """The commit: record the attempt that answers, and say who served."""
-        walk.rec.committed(cand.slot, latency_ms=(self.clock.monotonic() - walk.opened_at[1]) * 1000.0)
+        walk.rec.committed(cand.slot, (self.clock.monotonic() - walk.opened_at[1]) * 1000.0)
         agg = opened.agg
         model = agg.result_.model if agg is not None else opened.served_model
         return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.rec.attempts)

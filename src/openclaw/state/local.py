@@ -37,7 +37,7 @@ import contextlib
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,12 +114,20 @@ class LocalState:
         self.db_path = db_path
         self.retention = retention
         self._clock = clock
-        self._mem: dict[str, Cooldown] = {}
+        self._mem: dict[str, Cooldown] = {}  # the one dict for the object's life (see records)
+        # every record in memory, read-only: a caller may keep this reference and test it for
+        # emptiness without a call (the router's happy path does)
+        self.records: Mapping[str, Cooldown] = self._mem
         self._hits: dict[str, deque[float]] = {}
         self._lock_obj: asyncio.Lock | None = None  # made on first write (asyncio imported then)
         self._watch: DbWatch | None = None  # made by the first refresh()
         if db_path is not None and db_path.exists():
-            self._mem = self._load()
+            self._mem.update(self._load())
+
+    def _replace(self, fresh: dict[str, Cooldown]) -> None:
+        """New contents for the records dict, kept as the same object (see ``records``)."""
+        self._mem.clear()
+        self._mem.update(fresh)
 
     def _lock(self) -> asyncio.Lock:
         if self._lock_obj is None:
@@ -182,7 +190,7 @@ class LocalState:
                 if not self._mem:
                     return 0  # nothing recorded anywhere: no file to create
             else:
-                self._mem = self._load()  # clear what other processes wrote too
+                self._replace(self._load())  # clear what other processes wrote too
             targets = list(self._mem) if keys is None else [k for k in keys if k in self._mem]
             for key in targets:
                 del self._mem[key]
@@ -243,7 +251,7 @@ class LocalState:
                 raise
             if fresh is None:
                 return False
-            self._mem = fresh
+            self._replace(fresh)
             return True
 
     def _reread(self) -> dict[str, Cooldown] | None:
