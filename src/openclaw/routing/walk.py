@@ -49,7 +49,7 @@ from .candidates import Candidate
 from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
 from .cooldown import RecentCooldowns
 from .record import Recorder, Slot
-from .retry import Budget, server_wait
+from .retry import Budget, cut_timeouts, server_wait
 from .types import RequestContext, Target
 
 if TYPE_CHECKING:
@@ -81,8 +81,8 @@ class _Trouble(msgspec.Struct):
 
 class Walk:
     __slots__ = (
+        "_budget",
         "_trouble",
-        "budget",
         "clean",
         "ctx",
         "last",
@@ -106,7 +106,7 @@ class Walk:
         cap = router.clock.monotonic() + router.policy.request_timeout
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
-        self.budget = Budget(ctx.deadline, router.clock.monotonic)
+        self._budget: Budget | None = None  # made on first need (the happy path needs none)
         self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream)
         self.last: ProviderError | None = None
         self.sent = 0
@@ -115,6 +115,14 @@ class Walk:
         self.verdict: ProviderError | None = None  # the last candidate's failure (see _pass)
         self.primed: Candidate | None = None  # sent before the passes began (see run)
         self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
+
+    @property
+    def budget(self) -> Budget:
+        """The request's deadline, for waits and retries."""
+        budget = self._budget
+        if budget is None:
+            budget = self._budget = Budget(self.ctx.deadline, self.r.clock.monotonic)
+        return budget
 
     @property
     def t(self) -> _Trouble:
@@ -132,14 +140,16 @@ class Walk:
         This is the happy path: the caller sends it itself (:meth:`attempt`), with no pass
         generator and no :meth:`run` frame between it and the network, and calls :meth:`run`
         only if it fails (or if there is no such candidate)."""
-        entry = self.r.model_entry(self.target.candidates[0])
+        ref = self.target.candidates[0]
+        r = self.r
+        entry = r.entries.get((ref.provider, ref.model, ref.profile)) or r.model_entry(ref)
         if not entry.candidates or capability.check(self.request, entry.facts) is not None:
             return None
         first = entry.candidates[0]
-        records, recent = self.r.state_records, self.r.recent_records
+        records, recent = r.state_records, r.recent_records
         if (records is not None and not records) or (  # nothing on record at all, or
             # one in-memory lookup: "cooling?" and "reset after?"
-            recent is not None and not recent((first.cred_key, first.model_key), self.r.clock.now())
+            recent is not None and not recent((first.cred_key, first.model_key), r.clock.now())
         ):
             self.clean = first  # nothing on record about it: no reset after it answers
             return first
@@ -282,7 +292,7 @@ class Walk:
             cand.credential,
             request,
             request.stream,
-            self.budget.timeouts(cand.timeouts, r.policy.attempt_timeout, started),
+            cut_timeouts(self.ctx.deadline, cand.timeouts, r.policy.attempt_timeout, started),
             cand.params if default else r.params(cand.ref, agent),
             cand.facts,
             self.ctx.thinking or (cand.thinking if default else r.thinking(agent)),
