@@ -132,7 +132,7 @@ def report(a: Side, b: Side, args: argparse.Namespace, command: str) -> str:
             f"to CPU {PROXY_CPU} (one loaded at a time), wrk and the fake upstream on CPU {LOAD_CPU}; "
             f"{args.rounds} rounds of {args.duration:g} s per gateway and scenario at {CONNECTIONS} "
             f"connections ({f'a fixed {args.rate:g} req/s' if args.rate else 'closed loop'}), "
-            "order alternating per round. A = {a.target.name} (the benchmark config), "
+            f"order alternating per round. A = {a.target.name} (the benchmark config), "
             f"B = {b.target.name} ({_b_label(args)}). Throughput cost = "
             "1 − median over rounds of (A req/s ÷ B req/s of the same round); CPU cost = median of "
             "(A's gateway CPU per request ÷ B's). IQR of the per-round figures in brackets.",
