@@ -72,7 +72,7 @@ class Router:
         self._facts: dict[str, ModelFacts | None] = {}
         # keyed by the ref's fields: a tuple of interned strings hashes in C, the frozen
         # dataclass's own __hash__ is a Python call
-        self.entries: dict[tuple[str, str, str | None], ModelEntry] = {}
+        self._entries: dict[tuple[str, str, str | None], ModelEntry] = {}
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
         self._id_prefix = f"req-{os.urandom(4).hex()}-"
@@ -145,12 +145,10 @@ class Router:
                 err = await walk.failed(cand, stream, exc)
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
-        whole = opened.agg
-        assert whole is not None
-        rec = walk.rec  # the commit (as _served, inline): the attempt that answers, who served
-        rec.committed(cand.slot, (self.clock.monotonic() - walk.opened_at[1]) * 1000.0)
-        result = whole.result()
-        served = Served(cand.ref, cand.slot.profile or "", result.model or cand.upstream_model, rec.attempts)
+        served = self._served(walk, opened, cand)
+        assert opened.agg is not None
+        result = opened.agg.result()
+        rec = walk.rec
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         usage = result.usage
@@ -200,9 +198,9 @@ class Router:
 
     def model_entry(self, ref: ModelRef) -> ModelEntry:
         key = (ref.provider, ref.model, ref.profile)
-        entry = self.entries.get(key)
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self.entries[key] = model_entry(self, ref)
+            entry = self._entries[key] = model_entry(self, ref)
         return entry
 
     def params(self, ref: ModelRef, agent_id: str) -> Mapping[str, Any]:

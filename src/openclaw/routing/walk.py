@@ -102,7 +102,7 @@ class Walk:
         self.target = target
         self.ctx = ctx
         # no request runs longer than routing.requestTimeoutSeconds (a comparison, not min():
-        # the builtin costs ~1,400 instructions, 4 % of what the router adds per answer)
+        # the builtin costs ~1,400 instructions, ~5 % of what the router adds per answer)
         cap = router.clock.monotonic() + router.policy.request_timeout
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
@@ -140,9 +140,8 @@ class Walk:
         This is the happy path: the caller sends it itself (:meth:`attempt`), with no pass
         generator and no :meth:`run` frame between it and the network, and calls :meth:`run`
         only if it fails (or if there is no such candidate)."""
-        ref = self.target.candidates[0]
         r = self.r
-        entry = r.entries.get((ref.provider, ref.model, ref.profile)) or r.model_entry(ref)
+        entry = r.model_entry(self.target.candidates[0])
         if not entry.candidates or capability.check(self.request, entry.facts) is not None:
             return None
         first = entry.candidates[0]
