@@ -151,9 +151,8 @@ class Router:
         rec = walk.rec
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
-        usage = result.usage
-        if usage is not None and (usage.cost is None or usage.cost_source is None):  # else kept as is
-            result.usage = price_usage(usage, cand.facts)
+        if result.usage is not None:
+            result.usage = price_usage(result.usage, cand.facts)
         if rec.ledger is not None:
             latency = rec.attempts[-1].latency_ms  # read whole: the commit was the end
             rec.finished(
