@@ -8,8 +8,9 @@ installs the baselines if missing (bench/.baselines/, git-ignored), then for eac
 starts a fresh fake upstream and the proxy (pinned: proxy on CPU1, wrk + upstream on CPU0; the
 direct run puts the upstream on CPU1), checks it answers a real request, and drives it with wrk:
 closed loop at 64 connections (non-streaming and streaming), a fixed 500 req/s for latency, and
-for openclaw a soak of 100,000 requests with RSS samples. Everything started is stopped in a
-``finally`` (process groups, bounded waits), also on Ctrl-C or SIGTERM.
+for openclaw a soak of 100,000 requests with RSS samples. The measured runs go in rounds across
+the scenarios, alternating their order, so a process's drift over its life is shared out evenly.
+Everything started is stopped in a ``finally`` (process groups, bounded waits), also on Ctrl-C or SIGTERM.
 
 Writes bench/results/gateway-<stamp>.raw/ (raw JSON, wrk output, server logs; git-ignored),
 bench/results/gateway-summary.{md,json}, and the gateway section of docs/benchmarks.md.

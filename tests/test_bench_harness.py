@@ -19,6 +19,7 @@ from lib.lua import RequestSpec, lua_quote, render_script
 from lib.procs import cpu_busy_seconds, listening_hosts
 from lib.profile import parse_collapsed, top_frames
 from lib.report import BEGIN, END, fmt_ratio, render_markdown, splice_section
+from lib.runner import round_order
 from lib.stats import foreign_by_cpu, linear_slope, parse_cpus, ratio, rss_trend, share
 from lib.summary import summarize
 from lib.wrk import parse_wrk_output, wrk_command
@@ -269,3 +270,15 @@ def test_collapsed_stacks_rank_self_and_inclusive_time() -> None:
     assert top["handle"].self_pct == pytest.approx(10.0) and top["handle"].total_pct == pytest.approx(40.0)
     assert "main" not in top  # never the innermost frame
     assert top_frames([]) == []
+
+
+def test_rounds_alternate_the_scenario_order() -> None:
+    names = ["chat", "chat-stream", "messages", "messages-stream"]
+    rounds = [round_order(names, i) for i in range(4)]
+    assert rounds[0] == names
+    assert rounds[1] == list(reversed(names))
+    assert rounds[2] == names
+    # every scenario sits, summed over an even number of rounds, at the same mean position
+    positions = {n: sum(r.index(n) for r in rounds) for n in names}
+    assert set(positions.values()) == {6}
+    assert names == ["chat", "chat-stream", "messages", "messages-stream"]  # input left alone

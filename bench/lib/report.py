@@ -166,6 +166,11 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"Every benchmark process (servers and wrk) runs at `nice {meta['plan']['nice']}`, so that other "
         "work on the machine disturbs it less; the CPU that other processes still used is recorded.",
         "",
+        "Order: each target gets one process for all scenarios. After a warm-up of each scenario, "
+        "the measured runs go in rounds across the scenarios (all closed-loop rounds, then all "
+        "fixed-rate rounds), forward in odd rounds and reversed in even ones, so that no scenario "
+        "is always measured later in the process's life than another.",
+        "",
         f"Upstream: `python -m openclaw.testing.fake_upstream --no-record` answering every chat request with "
         f"{meta['reply']}.",
     ]
@@ -216,8 +221,8 @@ def _method() -> list[str]:
         "Portkey, configured with provider `anthropic`, passes the request through to the fake upstream's "
         "own `/v1/messages`; direct is the fake upstream's `/v1/messages`.",
         "- Each target starts fresh (own fake upstream process too), is health-checked with a real request, "
-        "warmed up per scenario, then measured; servers are stopped (process groups, bounded waits) before "
-        "the next one starts.",
+        "warmed up per scenario, then measured in rounds across the scenarios (order alternating per round); "
+        "servers are stopped (process groups, bounded waits) before the next one starts.",
         "- Other work on the machine: per run, /proc/stat gives each CPU's busy time and /proc/PID/stat our "
         "processes' share of it (the rest is reported as other load); a run in which other processes took "
         "more than 10% of the core the server under test is pinned to is measured again (up to 3 "

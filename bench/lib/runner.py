@@ -191,31 +191,62 @@ def sanity(target: Target, scenario: Scenario, spec: RequestSpec) -> tuple[str, 
     return f"failed: {result.summary(120)}", result.summary(600)
 
 
-def run_scenario(
-    runner: Runner, target: Target, scenario: Scenario, pids: dict[str, tuple[int, str]]
-) -> dict[str, Any]:
+def round_order(names: list[str], round_index: int) -> list[str]:
+    """The scenarios of one round: forward in even rounds, reversed in odd ones.
+
+    A gateway process gets slightly slower over its life (measured: ~0.1 ms added p50 at 500
+    req/s between the first and the second scenario of a run), so a scenario always measured after
+    another would carry that drift as if it were its own cost. Interleaving the rounds and
+    alternating their order gives every scenario runs early and late in the process's life.
+    """
+    return list(reversed(names)) if round_index % 2 else list(names)
+
+
+def run_scenarios(
+    runner: Runner, target: Target, names: list[str], pids: dict[str, tuple[int, str]]
+) -> dict[str, dict[str, Any]]:
+    """Sanity and warm-up per scenario, then closed-loop and fixed-rate rounds across scenarios."""
     plan = runner.plan
+    results: dict[str, dict[str, Any]] = {}
+    specs: dict[str, RequestSpec] = {}
+    for name in names:
+        out, spec = _prepare(runner, target, _scenario(name))
+        results[name] = out
+        if spec is not None:
+            specs[name] = spec
+    active = [n for n in names if n in specs]
+    for name in active:
+        runner.wrk(
+            target, specs[name], f"{name}-warmup", duration=plan.warmup_s, connections=plan.connections
+        )
+    for i in range(plan.runs):
+        for name in round_order(active, i):
+            label = f"{name}-closed{i + 1}"
+            row = runner.measured(target, specs[name], label, pids=pids, connections=plan.connections)
+            results[name]["closed"].append(row)
+    for i in range(plan.runs):
+        for name in round_order(active, i):
+            label = f"{name}-rate{i + 1}"
+            row = runner.measured(
+                target, specs[name], label, pids=pids, connections=plan.rate_connections, rate=plan.rate
+            )
+            results[name]["fixed"].append(row)
+    if plan.profile and target.name == "openclaw" and "proxy" in pids:
+        for name in active:
+            results[name]["profile"] = profiled_run(runner, target, specs[name], name, pids["proxy"][0])
+    return results
+
+
+def _prepare(runner: Runner, target: Target, scenario: Scenario) -> tuple[dict[str, Any], RequestSpec | None]:
+    """The scenario's result skeleton and its request, or None when this target cannot serve it."""
     spec = target.request(scenario)
     if spec is None:
-        return {"status": "n/a", "sanity": "no request shape for this target"}
+        return {"status": "n/a", "sanity": "no request shape for this target"}, None
     status, detail = sanity(target, scenario, spec)
-    out: dict[str, Any] = {"status": status, "sanity": detail, "closed": [], "fixed": []}
     runner.log(f"  {target.name:8s} {scenario.name:28s} sanity: {status}")
     if status == "n/a":
-        return out
-    runner.wrk(target, spec, f"{scenario.name}-warmup", duration=plan.warmup_s, connections=plan.connections)
-    for i in range(plan.runs):
-        label = f"{scenario.name}-closed{i + 1}"
-        out["closed"].append(runner.measured(target, spec, label, pids=pids, connections=plan.connections))
-    for i in range(plan.runs):
-        label = f"{scenario.name}-rate{i + 1}"
-        row = runner.measured(
-            target, spec, label, pids=pids, connections=plan.rate_connections, rate=plan.rate
-        )
-        out["fixed"].append(row)
-    if plan.profile and target.name == "openclaw" and "proxy" in pids:
-        out["profile"] = profiled_run(runner, target, spec, scenario.name, pids["proxy"][0])
-    return out
+        return {"status": status, "sanity": detail}, None
+    return {"status": status, "sanity": detail, "closed": [], "fixed": []}, spec
 
 
 def profiled_run(
@@ -296,9 +327,7 @@ def _measure_started(
     else:
         pids = {"proxy": (managed.pid, plan.proxy_cpus), "upstream": (upstream.pid, plan.load_cpus)}
     runner.log(f"== {target.name}: ready in {result['startup_s']} s on {result['listening_on']}")
-    result["scenarios"] = {
-        name: run_scenario(runner, target, _scenario(name), pids) for name in plan.scenarios
-    }
+    result["scenarios"] = run_scenarios(runner, target, plan.scenarios, pids)
     result["rss_mb_after_scenarios"] = round(tree_rss_bytes(server.pid) / 2**20, 1)
     if plan.soak and target.name == plan.soak_target:
         result["soak"] = soak(runner, target, server)
