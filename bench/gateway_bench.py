@@ -242,15 +242,18 @@ def foreign_load_notes(targets: dict[str, Any], server_cpus: list[int]) -> list[
     overall: tuple[float, str] = (0.0, "")
     for name, data in targets.items():
         for scen, s in data.get("scenarios", {}).items():
-            for run in s.get("closed", []):
-                where = f"{name} / {scen}"
+            kinds = [("", run) for run in s.get("closed", [])] + [
+                (", fixed rate", run) for run in s.get("fixed", [])
+            ]
+            for kind, run in kinds:
+                where = f"{name} / {scen}{kind}"
                 by_cpu = run.get("foreign_by_cpu", [])
                 core = sum(by_cpu[c] for c in server_cpus if c < len(by_cpu))
                 on_server = max(on_server, (float(core), where))
                 overall = max(overall, (float(run.get("foreign_cpu", 0.0)), where))
     return [
         f"Other processes (other work on this shared machine) used up to {on_server[0]:.0%} of the "
-        f"server's core during a kept closed-loop run ({on_server[1] or 'none'}), and up to "
+        f"server's core during a kept run ({on_server[1] or 'none'}), and up to "
         f"{overall[0]:.0%} of a core over both CPUs ({overall[1] or 'none'}), mostly on wrk's core, "
         "where our processes have priority.",
     ]

@@ -1,8 +1,8 @@
 """Measuring one target: readiness, sanity, warm-up, closed-loop and fixed-rate runs, soak, profile.
 
 Each measured run records, besides wrk's figures, the CPU used by the server under test, the fake
-upstream and wrk, and what other processes used on each core (a shared machine); a closed-loop run
-during which other processes took the server's core is measured again.
+upstream and wrk, and what other processes used on each core (a shared machine); a run (closed loop
+or fixed rate) during which other processes took the server's core is measured again.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class Runner:
         connections: int,
         rate: float = 0.0,
     ) -> dict[str, Any]:
-        """A measured run; a closed-loop one is repeated (up to MAX_ATTEMPTS) while others use its core.
+        """A measured run, repeated (up to MAX_ATTEMPTS) while other processes use the server's core.
 
         Of the attempts, the least disturbed one is kept; the row says how many there were.
         """
@@ -113,7 +113,7 @@ class Runner:
             row["server_core_foreign"] = round(sum(row["foreign_by_cpu"][c] for c in server_cpus), 3)
             if best is None or row["server_core_foreign"] < best["server_core_foreign"]:
                 best = {**row}
-            if rate > 0 or not disturbed(row, server_cpus) or attempt == MAX_ATTEMPTS:
+            if not disturbed(row, server_cpus) or attempt == MAX_ATTEMPTS:
                 break
             self.log(f"  (other processes took {row['server_core_foreign']:.0%} of the server's core: again)")
         assert best is not None
