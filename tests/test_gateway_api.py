@@ -11,18 +11,23 @@ import aiohttp
 import openai
 import orjson
 import pytest
+from openai.types.chat import (
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+)
 
 from conftest import FAKE_KEY
 from openclaw.testing import FakeUpstream, Reply
 from test_gateway_support import TOKEN, GatewayHarness, running_gateway
 
-HI = [{"role": "user", "content": "Reply with OK"}]
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Reply with OK"}]
 SECURITY = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "permissions-policy": "camera=(), microphone=(self), geolocation=()",
 }
-WEATHER_TOOL = {
+WEATHER_TOOL: ChatCompletionFunctionToolParam = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -47,9 +52,15 @@ def sse_events(raw: bytes) -> list[Any]:
     return events
 
 
+def error_body(exc: openai.APIStatusError) -> dict[str, Any]:
+    """The error object the SDK parsed from the response (typed ``object`` there)."""
+    assert isinstance(exc.body, dict), exc.body
+    return exc.body
+
+
 async def post(
     gw: GatewayHarness, body: Any, headers: dict[str, str] | None = None, path: str = "/v1/chat/completions"
-):  # type: ignore[no-untyped-def]
+) -> tuple[int, dict[str, str], bytes]:
     async with aiohttp.ClientSession() as session:
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         async with session.post(gw.url + path, data=data, headers={**gw.auth(), **(headers or {})}) as resp:
@@ -67,7 +78,7 @@ async def gw(home: Path, upstream: FakeUpstream) -> AsyncIterator[GatewayHarness
 
 async def test_chat_with_the_openai_sdk(gw: GatewayHarness) -> None:
     client = gw.openai()
-    raw = await client.chat.completions.with_raw_response.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
+    raw = await client.chat.completions.with_raw_response.create(model="openclaw", messages=HI)
     completion = raw.parse()
     assert completion.choices[0].message.content == "OK"
     assert completion.choices[0].finish_reason == "stop"
@@ -93,7 +104,7 @@ async def test_streaming_with_usage(gw: GatewayHarness) -> None:
         model="openclaw/default",
         messages=HI,
         stream=True,
-        stream_options={"include_usage": True},  # type: ignore[arg-type]
+        stream_options={"include_usage": True},
     )
     chunks = [chunk async for chunk in stream]
     assert chunks[0].choices[0].delta.role == "assistant"
@@ -121,8 +132,11 @@ async def test_stream_raw_bytes_and_headers(gw: GatewayHarness) -> None:
 async def test_tools_non_streaming_and_streaming(gw: GatewayHarness) -> None:
     gw.upstream.set_default(Reply.tool_call("get_weather", '{"city": "Paris"}', split=3))
     client = gw.openai()
-    completion = await client.chat.completions.create(model="mini", messages=HI, tools=[WEATHER_TOOL])  # type: ignore[arg-type,list-item]
-    call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
+    completion = await client.chat.completions.create(model="mini", messages=HI, tools=[WEATHER_TOOL])
+    tool_calls = completion.choices[0].message.tool_calls
+    assert tool_calls is not None
+    call = tool_calls[0]
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
     assert completion.choices[0].finish_reason == "tool_calls"
     assert call.function.name == "get_weather" and orjson.loads(call.function.arguments) == {"city": "Paris"}
     assert gw.upstream.chat_requests[-1].json["tools"][0]["function"]["name"] == "get_weather"
@@ -130,7 +144,7 @@ async def test_tools_non_streaming_and_streaming(gw: GatewayHarness) -> None:
         model="mini",
         messages=HI,
         tools=[WEATHER_TOOL],
-        stream=True,  # type: ignore[arg-type,list-item]
+        stream=True,
     )
     args, names = [], []
     async for chunk in stream:
@@ -143,21 +157,21 @@ async def test_tools_non_streaming_and_streaming(gw: GatewayHarness) -> None:
 async def test_openrouter_base_path_and_bare_ids(gw: GatewayHarness) -> None:
     gw.upstream.on_model("openai/gpt-4o-mini", Reply.text("Hi", model="openai/gpt-4o-mini-2024-07-18"))
     client = gw.openai(base="/api/v1")
-    completion = await client.chat.completions.create(model="openai/gpt-4o-mini", messages=HI)  # type: ignore[arg-type]
+    completion = await client.chat.completions.create(model="openai/gpt-4o-mini", messages=HI)
     assert completion.model == "openai/gpt-4o-mini-2024-07-18"  # the upstream's id, as OpenRouter reports
     assert gw.upstream.chat_requests[-1].json["model"] == "openai/gpt-4o-mini"
-    ref = await client.chat.completions.create(model="openrouter/openai/gpt-4o-mini", messages=HI)  # type: ignore[arg-type]
+    ref = await client.chat.completions.create(model="openrouter/openai/gpt-4o-mini", messages=HI)
     assert ref.model == "openrouter/openai/gpt-4o-mini"
 
 
 async def test_agent_targets_and_model_header(gw: GatewayHarness) -> None:
     client = gw.openai()
-    coder = await client.chat.completions.create(model="openclaw:coder", messages=HI)  # type: ignore[arg-type]
+    coder = await client.chat.completions.create(model="openclaw:coder", messages=HI)
     assert coder.model == "openrouter/openai/gpt-4o-mini"
     raw = await client.chat.completions.with_raw_response.create(
         model="openclaw",
         messages=HI,
-        extra_headers={"x-openclaw-model": "openrouter/openai/gpt-4o-mini"},  # type: ignore[arg-type]
+        extra_headers={"x-openclaw-model": "openrouter/openai/gpt-4o-mini"},
     )
     assert raw.headers["x-openclaw-model"] == "openrouter/openai/gpt-4o-mini"
     assert gw.upstream.chat_requests[-1].json["model"] == "openai/gpt-4o-mini"
@@ -188,7 +202,7 @@ async def test_body_cannot_choose_the_upstream_host(gw: GatewayHarness) -> None:
 async def test_failover_before_first_byte_is_invisible(gw: GatewayHarness) -> None:
     gw.upstream.on_model("anthropic/claude-sonnet-4-5", Reply.status(429, headers={"Retry-After": "30"}))
     client = gw.openai()
-    raw = await client.chat.completions.with_raw_response.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
+    raw = await client.chat.completions.with_raw_response.create(model="openclaw", messages=HI)
     assert raw.parse().model == "openrouter/openai/gpt-4o-mini"
     assert raw.headers["x-openclaw-attempts"] == "2"
     gw.upstream.on_model("anthropic/claude-sonnet-4-5", Reply.cut(after_chunks=1))
@@ -209,7 +223,7 @@ async def test_per_request_models_list(gw: GatewayHarness) -> None:
 async def test_all_failed_auth_is_401(gw: GatewayHarness) -> None:
     gw.upstream.set_default(Reply.status(401))
     with pytest.raises(openai.AuthenticationError) as info:
-        await gw.openai().chat.completions.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
+        await gw.openai().chat.completions.create(model="openclaw", messages=HI)
     error = info.value.body
     assert isinstance(error, dict) and error["type"] == "authentication_error"
     assert error["message"].startswith("All models failed (2)")
@@ -219,7 +233,7 @@ async def test_all_failed_auth_is_401(gw: GatewayHarness) -> None:
 async def test_all_rate_limited_is_429_with_retry_after(gw: GatewayHarness) -> None:
     gw.upstream.set_default(Reply.status(429, headers={"Retry-After": "7"}))
     with pytest.raises(openai.RateLimitError) as info:
-        await gw.openai().chat.completions.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
+        await gw.openai().chat.completions.create(model="openclaw", messages=HI)
     assert info.value.status_code == 429
     assert int(info.value.response.headers["retry-after"]) >= 1
 
@@ -227,9 +241,9 @@ async def test_all_rate_limited_is_429_with_retry_after(gw: GatewayHarness) -> N
 async def test_all_server_errors_are_5xx(gw: GatewayHarness) -> None:
     gw.upstream.set_default(Reply.status(500))
     with pytest.raises(openai.InternalServerError) as info:
-        await gw.openai().chat.completions.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
+        await gw.openai().chat.completions.create(model="openclaw", messages=HI)
     assert info.value.status_code == 500
-    assert info.value.body["type"] == "api_error"  # type: ignore[index]
+    assert error_body(info.value)["type"] == "api_error"
 
 
 async def test_failure_after_commit_ends_with_an_error_chunk(gw: GatewayHarness) -> None:
@@ -242,7 +256,7 @@ async def test_failure_after_commit_ends_with_an_error_chunk(gw: GatewayHarness)
     assert not any(
         e != "[DONE]" and e["choices"] and e["choices"][0].get("finish_reason") == "stop" for e in events
     )
-    stream = await gw.openai().chat.completions.create(model="mini", messages=HI, stream=True)  # type: ignore[arg-type]
+    stream = await gw.openai().chat.completions.create(model="mini", messages=HI, stream=True)
     with pytest.raises(openai.APIError):
         async for _ in stream:
             pass
@@ -253,8 +267,8 @@ async def test_failure_after_commit_ends_with_an_error_chunk(gw: GatewayHarness)
 
 async def test_auth_errors(gw: GatewayHarness) -> None:
     with pytest.raises(openai.AuthenticationError) as info:
-        await gw.openai(api_key="wrong-token").chat.completions.create(model="openclaw", messages=HI)  # type: ignore[arg-type]
-    assert info.value.status_code == 401 and info.value.body["type"] == "authentication_error"  # type: ignore[index]
+        await gw.openai(api_key="wrong-token").chat.completions.create(model="openclaw", messages=HI)
+    assert info.value.status_code == 401 and error_body(info.value)["type"] == "authentication_error"
     async with aiohttp.ClientSession() as session, session.get(gw.url + "/v1/models") as resp:
         assert resp.status == 401
         assert (await resp.json())["error"]["code"] == "invalid_api_key"
@@ -276,8 +290,8 @@ async def test_repeated_auth_failures_are_rate_limited(gw: GatewayHarness) -> No
 
 async def test_unknown_model_is_404_with_suggestion(gw: GatewayHarness) -> None:
     with pytest.raises(openai.NotFoundError) as info:
-        await gw.openai().chat.completions.create(model="openclaw/codr", messages=HI)  # type: ignore[arg-type]
-    assert 'Did you mean "openclaw/coder"' in info.value.body["message"]  # type: ignore[index]
+        await gw.openai().chat.completions.create(model="openclaw/codr", messages=HI)
+    assert 'Did you mean "openclaw/coder"' in error_body(info.value)["message"]
     status, _, raw = await post(gw, {"model": "gpt-4", "messages": HI})
     assert status == 404 and orjson.loads(raw)["error"]["param"] == "model"
 
@@ -312,7 +326,7 @@ async def test_bad_json_and_sdk_bad_request(gw: GatewayHarness) -> None:
     status, _, raw = await post(gw, b'{"model": "openclaw", "messages": [')
     assert status == 400 and "not valid JSON" in orjson.loads(raw)["error"]["message"]
     with pytest.raises(openai.BadRequestError):
-        await gw.openai().chat.completions.create(model="openclaw", messages=HI, top_p=3)  # type: ignore[arg-type]
+        await gw.openai().chat.completions.create(model="openclaw", messages=HI, top_p=3)
 
 
 async def test_reserved_session_keys(gw: GatewayHarness) -> None:

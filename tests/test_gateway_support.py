@@ -12,15 +12,19 @@ import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from conftest import FAKE_KEY, clean_env
+from openclaw.gateway.app import Gateway
 from openclaw.gateway.server import ServeOptions, Started, start
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.runtime import load_snapshot
 from openclaw.testing import FakeUpstream
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 __all__ = ["TOKEN", "GatewayHarness", "base_config", "launch", "running_gateway", "write_config"]
 
@@ -85,11 +89,11 @@ class GatewayHarness:
         return self.started.port
 
     @property
-    def gw(self):  # type: ignore[no-untyped-def]
+    def gw(self) -> Gateway:
         return self.started.gateway
 
-    def openai(self, *, api_key: str = TOKEN, base: str = "/v1", **kwargs: Any):  # type: ignore[no-untyped-def]
-        from openai import AsyncOpenAI
+    def openai(self, *, api_key: str = TOKEN, base: str = "/v1", **kwargs: Any) -> AsyncOpenAI:
+        from openai import AsyncOpenAI  # imported on use: most gateway tests never need the SDK
 
         return AsyncOpenAI(base_url=self.url + base, api_key=api_key, max_retries=0, **kwargs)
 
