@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.config.loader import load_config
+from openclaw.config.loader import ConfigSnapshot, load_config
+from openclaw.config.schema import ModelSelection
 from openclaw.errors import (
     ConfigError,
     ConfigParseError,
@@ -37,9 +38,15 @@ def write_config(home: Path, text: str, *, mode: int = 0o600, name: str = "openc
     return path
 
 
-def load(env: dict[str, str], *, cwd: Path | None = None, strict_env: bool = True):  # type: ignore[no-untyped-def]
+def load(env: dict[str, str], *, cwd: Path | None = None, strict_env: bool = True) -> ConfigSnapshot:
     _, snapshot = load_snapshot(env, cwd=cwd or Path(env["HOME"]), strict_env=strict_env)
     return snapshot
+
+
+def gateway_port(snapshot: ConfigSnapshot) -> int | None:
+    gateway = snapshot.typed.gateway
+    assert gateway is not None, "the config has no gateway section"
+    return gateway.port
 
 
 # ------------------------------------------------------------------------------ basics, JSON5
@@ -55,8 +62,11 @@ def test_missing_config_is_empty_defaults(env: dict[str, str]) -> None:
 def test_origin_page_config_loads_as_json5(home: Path, env: dict[str, str]) -> None:
     write_config(home, ORIGIN_PAGE_CONFIG)
     snapshot = load(env)
-    model = snapshot.typed.agents.defaults.model  # type: ignore[union-attr]
-    assert model.primary == "openrouter/anthropic/claude-sonnet-4-5"  # type: ignore[union-attr]
+    agents = snapshot.typed.agents
+    assert agents is not None and agents.defaults is not None
+    model = agents.defaults.model
+    assert isinstance(model, ModelSelection)
+    assert model.primary == "openrouter/anthropic/claude-sonnet-4-5"
     assert snapshot.env["OPENROUTER_API_KEY"] == "sk-or-test-origin-page-key-0000"
     assert snapshot.env_applied["OPENROUTER_API_KEY"] == "config env"
     assert any("legacy form" in w for w in snapshot.warnings)
@@ -69,7 +79,7 @@ def test_json5_comments_trailing_commas_single_quotes(home: Path, env: dict[str,
         "  models: { providers: { openrouter: { baseUrl: 'http://localhost:4000/v1' } } },\n}\n",
     )
     snapshot = load(env)
-    assert snapshot.typed.gateway.port == 18790  # type: ignore[union-attr]
+    assert gateway_port(snapshot) == 18790
     assert snapshot.data["models"]["providers"]["openrouter"]["baseUrl"] == "http://localhost:4000/v1"
 
 
@@ -106,7 +116,7 @@ def test_top_level_must_be_an_object(home: Path, env: dict[str, str]) -> None:
 def test_utf8_bom_is_accepted(home: Path, env: dict[str, str]) -> None:
     path = write_config(home, "")
     path.write_bytes(b"\xef\xbb\xbf{gateway: {port: 1}}")
-    assert load(env).typed.gateway.port == 1  # type: ignore[union-attr]
+    assert gateway_port(load(env)) == 1
 
 
 # ------------------------------------------------------------------------------- validation
@@ -162,7 +172,9 @@ def test_ollama_base_url_spelling_is_accepted(home: Path, env: dict[str, str]) -
         "local: {api: 'ollama', baseURL: 'http://127.0.0.1:11435'}, "
         "ollama2: {injectNumCtxForOpenAICompat: false}}}}",
     )
-    providers = load(env).typed.models.providers  # type: ignore[union-attr]
+    models = load(env).typed.models
+    assert models is not None
+    providers = models.providers
     assert providers["ollama"].base_url == "http://127.0.0.1:11434"
     assert providers["local"].base_url == "http://127.0.0.1:11435"
     assert providers["ollama2"].inject_num_ctx_for_openai_compat is False
@@ -357,7 +369,7 @@ def test_symlinked_config_loads(home: Path, env: dict[str, str], tmp_path: Path)
     real.chmod(0o600)
     (home / ".openclaw").mkdir()
     (home / ".openclaw" / "openclaw.json").symlink_to(real)
-    assert load(env).typed.gateway.port == 1234  # type: ignore[union-attr]
+    assert gateway_port(load(env)) == 1234
 
 
 def test_dangling_symlink_is_an_error(home: Path, env: dict[str, str], tmp_path: Path) -> None:
@@ -378,7 +390,7 @@ def test_openclaw_config_path_wins(home: Path, env: dict[str, str], tmp_path: Pa
     other.write_text("{gateway: {port: 2}}")
     snapshot = load({**env, "OPENCLAW_CONFIG_PATH": str(other)})
     assert snapshot.path == other
-    assert snapshot.typed.gateway.port == 2  # type: ignore[union-attr]
+    assert gateway_port(snapshot) == 2
 
 
 def test_state_dir_and_profile_select_the_file(home: Path, env: dict[str, str], tmp_path: Path) -> None:
@@ -390,9 +402,11 @@ def test_state_dir_and_profile_select_the_file(home: Path, env: dict[str, str], 
     (home / ".openclaw-dev").mkdir()
     (home / ".openclaw-dev" / "openclaw.json").write_text("{gateway: {port: 5}}")
 
-    def port(environ: dict[str, str], **kw: object) -> int:
-        paths = resolve_paths(environ, **kw)  # type: ignore[arg-type]
-        return load_config(paths, environ).typed.gateway.port  # type: ignore[union-attr]
+    def port(environ: dict[str, str], *, profile: str | None = None, dev: bool = False) -> int | None:
+        paths = resolve_paths(environ, profile=profile, dev=dev)
+        gateway = load_config(paths, environ).typed.gateway
+        assert gateway is not None
+        return gateway.port
 
     assert port({**env, "OPENCLAW_STATE_DIR": str(state)}) == 3
     assert port(env, profile="work") == 4
