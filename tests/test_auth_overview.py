@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conftest import FAKE_KEY
@@ -185,7 +187,9 @@ def test_unusable_profiles_from_cooldowns() -> None:
 
 
 def test_profile_entries_and_logout_cleanup() -> None:
-    data: dict = {"auth": {"order": {"openrouter": ["openrouter:a", "openrouter:b"], "moonshot": []}}}
+    data: dict[str, Any] = {
+        "auth": {"order": {"openrouter": ["openrouter:a", "openrouter:b"], "moonshot": []}}
+    }
     set_profile_entry(data, "openrouter:a", "openrouter", "api_key")
     set_profile_entry(data, "openrouter:b", "openrouter", "token")
     assert data["auth"]["profiles"] == {

@@ -56,7 +56,9 @@ def seed(home: Path, data: dict[str, Any] | str, mode: int = 0o600) -> Path:
 
 
 def read(home: Path) -> dict[str, Any]:
-    return json.loads(config_path(home).read_text())
+    data = json.loads(config_path(home).read_text())
+    assert isinstance(data, dict), data
+    return data
 
 
 # -------------------------------------------------------------------------------------- file

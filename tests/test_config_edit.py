@@ -73,8 +73,10 @@ def test_dropped_entries_names_only_the_outermost_loss() -> None:
 
 
 def test_dropped_entries_for_keys_with_dots() -> None:
-    before = {"agents": {"defaults": {"models": {"openai/gpt-5.4": {}, "openrouter/auto": {}}}}}
-    after = {"agents": {"defaults": {"models": {"openrouter/auto": {}}}}}
+    before: dict[str, Any] = {
+        "agents": {"defaults": {"models": {"openai/gpt-5.4": {}, "openrouter/auto": {}}}}
+    }
+    after: dict[str, Any] = {"agents": {"defaults": {"models": {"openrouter/auto": {}}}}}
     assert dropped_entries(before, after, ["agents"]) == ['agents.defaults.models["openai/gpt-5.4"]']
 
 

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,16 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def setter(keys: list[str | int], value: Any):  # type: ignore[no-untyped-def]
+def setter(keys: list[str | int], value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(doc: dict[str, Any]) -> None:
         set_path(doc, keys, value)
+
+    return mutate
+
+
+def remover(*keys: str | int) -> Callable[[dict[str, Any]], None]:
+    def mutate(doc: dict[str, Any]) -> None:
+        unset_path(doc, list(keys))
 
     return mutate
 
@@ -211,17 +219,14 @@ def test_clobber_guard(paths: StatePaths, env: dict[str, str]) -> None:
     pad = "x" * 2000
     seed(paths, json.dumps({"gateway": {"mode": "local"}, "meta": {"v": 1}, "tools": {"pad": pad}}))
 
-    def drop(*keys: str):  # type: ignore[no-untyped-def]
-        return lambda doc: unset_path(doc, list(keys))
-
     with pytest.raises(ConfigWriteError, match=r"drop gateway\.mode"):
-        update_config(paths, drop("gateway", "mode"), env=env)
+        update_config(paths, remover("gateway", "mode"), env=env)
     with pytest.raises(ConfigWriteError, match="drop the meta section"):
-        update_config(paths, drop("meta"), env=env)
+        update_config(paths, remover("meta"), env=env)
     with pytest.raises(ConfigWriteError, match="shrink the file"):
-        update_config(paths, drop("tools"), env=env)
+        update_config(paths, remover("tools"), env=env)
     assert json.loads(paths.config_path.read_text())["tools"]["pad"] == pad
-    assert update_config(paths, drop("tools"), env=env, allow_clobber=True).changed
+    assert update_config(paths, remover("tools"), env=env, allow_clobber=True).changed
 
 
 # ----------------------------------------------------------------------------------- includes
@@ -278,7 +283,7 @@ def test_removing_a_write_through_section_is_refused(paths: StatePaths, env: dic
     seed(paths, '{models: {$include: "m.json5"}}')
     (paths.state_dir / "m.json5").write_text("{}")
     with pytest.raises(ConfigWriteError, match="Cannot remove or replace models"):
-        update_config(paths, lambda doc: unset_path(doc, ["models"]), env=env)
+        update_config(paths, remover("models"), env=env)
 
 
 # -------------------------------------------------------------------------------- concurrency

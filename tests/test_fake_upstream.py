@@ -50,7 +50,7 @@ class Raw:
         return status, headers, body
 
     async def _chunked(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         for _ in range(10_000):
             size = int((await asyncio.wait_for(self.reader.readline(), 5)).strip(), 16)
             if size == 0:

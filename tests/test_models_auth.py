@@ -28,7 +28,9 @@ def _store(home: Path) -> AuthStore:
 
 
 def _config(home: Path) -> dict[str, Any]:
-    return json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    data = json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    assert isinstance(data, dict), data
+    return data
 
 
 def test_paste_api_key_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]

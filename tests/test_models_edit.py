@@ -26,7 +26,9 @@ def onboarded(cli, home: Path) -> Path:  # type: ignore[no-untyped-def]
 
 
 def _config(home: Path) -> dict[str, Any]:
-    return json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    data = json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    assert isinstance(data, dict), data
+    return data
 
 
 def _defaults(home: Path) -> dict[str, Any]:

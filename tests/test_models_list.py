@@ -24,7 +24,7 @@ def _runtime(env: dict[str, str]) -> Runtime:
     return Runtime.from_snapshot(paths, snapshot)
 
 
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "agents": {
         "defaults": {
             "model": {"primary": "sonnet", "fallbacks": ["openrouter/openai/gpt-4o-mini", "mylocal/qwen3"]},

@@ -34,7 +34,9 @@ OBSERVED_STDOUT = [
 
 
 def _config(home: Path) -> dict[str, Any]:
-    return json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    data = json.loads((home / ".openclaw" / "openclaw.json").read_text())
+    assert isinstance(data, dict), data
+    return data
 
 
 def _profiles(home: Path) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def _expected_config(home: Path) -> dict[str, Any]:
     data = json.loads(text)
     data["meta"]["lastTouchedVersion"] = __version__
     data["wizard"]["lastRunVersion"] = __version__
+    assert isinstance(data, dict)
     return data
 
 

@@ -14,12 +14,21 @@ from openclaw.wire.openai_front import (
     completion_body,
     parse_chat_request,
 )
-from openclaw.wire.types import ChatResult, ImagePart, RawPart, TextPart, ToolCall, ToolCallDelta, Usage
+from openclaw.wire.types import (
+    ChatRequest,
+    ChatResult,
+    ImagePart,
+    RawPart,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 
 USER = [{"role": "user", "content": "hi"}]
 
 
-def parse(**fields: Any):  # type: ignore[no-untyped-def]
+def parse(**fields: Any) -> ChatRequest:
     body = {"model": "openclaw", "messages": USER, **fields}
     return parse_chat_request(orjson.dumps(body))
 
@@ -128,7 +137,8 @@ def test_tools_and_tool_choice() -> None:
     assert req.tools is not None and req.tools[0].name == "get_weather"
     choice = req.tool_choice
     assert choice is not None and choice.mode == "tool" and choice.name == "get_weather"
-    assert parse(tools=tools, tool_choice="required").tool_choice.mode == "required"  # type: ignore[union-attr]
+    required = parse(tools=tools, tool_choice="required").tool_choice
+    assert required is not None and required.mode == "required"
 
 
 @pytest.mark.parametrize(
