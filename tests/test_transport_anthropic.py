@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 import orjson
 import pytest
 
 from fixtures_upstream import FAKE_KEY, MemoryHttp, collect, make_call, provider, result_of, user
-from openclaw.catalog.resolve import ModelFacts
+from openclaw.catalog.resolve import ModelFacts, ResolvedProvider
 from openclaw.errors import InputError, ProviderError
 from openclaw.testing import FakeUpstream, Reply
 from openclaw.transports.anthropic_messages import AnthropicMessagesTransport
-from openclaw.transports.base import HttpClient
+from openclaw.transports.base import HttpClient, UpstreamCall
 from openclaw.transports.http_aiohttp import AiohttpClient
 from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.registry import TransportRegistry
@@ -32,11 +33,11 @@ from openclaw.wire.types import (
 MODEL = "anthropic/claude-sonnet-4-5"
 
 
-def anthropic(base_url: str = "https://api.anthropic.com", **kw: object):  # type: ignore[no-untyped-def]
+def anthropic(base_url: str = "https://api.anthropic.com", **kw: object) -> ResolvedProvider:
     return provider(base_url, pid="anthropic", **kw)
 
 
-def build(call):  # type: ignore[no-untyped-def]
+def build(call: UpstreamCall) -> tuple[str, dict[str, str], Any]:
     url, headers, body = AnthropicMessagesTransport(MemoryHttp(b"")).build(call)
     return url, headers, orjson.loads(body)
 
@@ -350,8 +351,9 @@ async def test_stopping_at_finish_leaves_a_reusable_connection(
     t = AnthropicMessagesTransport(http)
     for _ in range(3):
         stream = t.stream(make_call(anthropic(upstream.anthropic_base_url), MODEL))
+        assert isinstance(stream, AsyncGenerator)  # typed AsyncIterator in Transport; closing needs aclose()
         async for event in stream:
             if isinstance(event, Finish):
                 break
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
     assert upstream.connections_opened == 1 and upstream.aborted_responses == 0

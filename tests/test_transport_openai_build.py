@@ -3,13 +3,16 @@ captures (spec/captures/infer, captures/tls): headers, body bytes, key order."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
 from fixtures_upstream import FAKE_KEY, SONNET_FACTS, MemoryHttp, make_call, provider, user
 from openclaw.catalog.resolve import ModelFacts
+from openclaw.transports.base import UpstreamCall
 from openclaw.transports.openai_completions import OpenAICompletionsTransport
-from openclaw.wire.types import ChatRequest, Message, ReasoningConfig, TextPart, ToolChoice, ToolDef
+from openclaw.wire.types import ChatRequest, Message, Part, ReasoningConfig, TextPart, ToolChoice, ToolDef
 
 ATTRIBUTION = {
     "HTTP-Referer": "https://openclaw.ai",
@@ -21,7 +24,8 @@ ATTRIBUTION = {
 CUSTOM = "http://127.0.0.1:18080/api/v1"
 
 
-def build(call):  # type: ignore[no-untyped-def]
+def build(call: UpstreamCall) -> tuple[str, dict[str, str], bytes, Any]:
+    """The request's URL, headers, raw body and the body parsed (JSON, so ``Any``)."""
     url, headers, body = OpenAICompletionsTransport(MemoryHttp(b"")).build(call)
     return url, headers, body, orjson.loads(body)
 
@@ -146,7 +150,9 @@ def test_verified_anthropic_route_marks_system_last_user_and_last_tool() -> None
 
 
 def test_caller_cache_markers_are_kept_and_count_against_the_limit() -> None:
-    marked = [TextPart(text=str(i), cache_control={"type": "ephemeral", "ttl": "1h"}) for i in range(4)]
+    marked: list[Part] = [
+        TextPart(text=str(i), cache_control={"type": "ephemeral", "ttl": "1h"}) for i in range(4)
+    ]
     request = ChatRequest(messages=[Message(role="user", content=marked)], tools=[ToolDef(name="t")])
     _, _, _, body = build(make_call(provider(), "openrouter/anthropic/claude-sonnet-4-5", request))
     parts = body["messages"][0]["content"]
