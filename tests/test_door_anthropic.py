@@ -5,18 +5,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import (
+    ContentBlockParam,
+    MessageParam,
+    ThinkingBlock,
+    ToolChoiceParam,
+    ToolUseBlock,
+)
 
 from conftest import FAKE_KEY
 from openclaw.testing import FakeUpstream, Reply
-from test_door_anthropic_support import WEATHER, anthropic_client, event_names, post, sse_blocks
+from test_door_anthropic_support import WEATHER, anthropic_client, event_names, post, sse_blocks, text_of
 from test_gateway_support import TOKEN, GatewayHarness, running_gateway
 
-HI = [{"role": "user", "content": "Reply with OK"}]
+HI: list[MessageParam] = [{"role": "user", "content": "Reply with OK"}]
 
 
 @pytest.fixture
@@ -39,7 +46,7 @@ async def test_create_with_the_sdk(gw: GatewayHarness) -> None:
         model="openclaw",
         max_tokens=256,
         system="Be brief.",
-        messages=HI,  # type: ignore[arg-type]
+        messages=HI,
         stop_sequences=["END"],
         metadata={"user_id": "user-42"},
         extra_body={"temperature": 0.5},  # this SDK no longer has a temperature argument
@@ -48,7 +55,7 @@ async def test_create_with_the_sdk(gw: GatewayHarness) -> None:
     message = await raw.parse()
     assert message.type == "message" and message.role == "assistant"
     assert [b.type for b in message.content] == ["text"]
-    assert message.content[0].text == "OK"  # type: ignore[union-attr]
+    assert text_of(message.content[0]) == "OK"
     assert message.stop_reason == "end_turn"
     assert message.model == "openrouter/anthropic/claude-sonnet-4-5"
     assert message.id.startswith("msg_")
@@ -73,11 +80,11 @@ async def test_create_with_the_sdk(gw: GatewayHarness) -> None:
 async def test_stream_helper_and_final_message(gw: GatewayHarness) -> None:
     gw.upstream.set_default(Reply.text("Hello there", chunks=["Hel", "lo ", "there"]))
     client = anthropic_client(gw)
-    async with client.messages.stream(model="openclaw/default", max_tokens=64, messages=HI) as stream:  # type: ignore[arg-type]
+    async with client.messages.stream(model="openclaw/default", max_tokens=64, messages=HI) as stream:
         pieces = [text async for text in stream.text_stream]
         final = await stream.get_final_message()
     assert pieces == ["Hel", "lo ", "there"]
-    assert final.content[0].text == "Hello there"  # type: ignore[union-attr]
+    assert text_of(final.content[0]) == "Hello there"
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens == 1 and final.usage.input_tokens == 12
     assert final.model == "openrouter/anthropic/claude-sonnet-4-5"
@@ -139,7 +146,7 @@ async def test_tool_use_non_stream(gw: GatewayHarness) -> None:
         model="openclaw",
         max_tokens=128,
         messages=[{"role": "user", "content": "Weather in Paris?"}],
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         tool_choice={"type": "any", "disable_parallel_tool_use": True},
     )
     assert message.stop_reason == "tool_use"
@@ -167,7 +174,7 @@ async def test_tool_use_stream_split_arguments(gw: GatewayHarness) -> None:
         model="openclaw",
         max_tokens=128,
         messages=[{"role": "user", "content": "Weather in Paris?"}],
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         tool_choice={"type": "tool", "name": "get_weather"},
     ) as stream:
         events = [event async for event in stream]
@@ -176,11 +183,12 @@ async def test_tool_use_stream_split_arguments(gw: GatewayHarness) -> None:
         e.delta.partial_json
         for e in events
         if e.type == "content_block_delta" and e.delta.type == "input_json_delta"
-    ]  # type: ignore[union-attr]
+    ]
     assert "".join(deltas) == '{"city": "Paris"}' and len(deltas) > 1
     assert [b.type for b in final.content] == ["text", "tool_use"]
-    assert final.content[0].text == "Checking."  # type: ignore[union-attr]
-    assert final.content[1].input == {"city": "Paris"}  # type: ignore[union-attr]
+    assert text_of(final.content[0]) == "Checking."
+    tool_use = final.content[1]
+    assert isinstance(tool_use, ToolUseBlock) and tool_use.input == {"city": "Paris"}
     assert final.stop_reason == "tool_use"
     assert sent(gw)["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
@@ -190,7 +198,7 @@ async def test_tool_results_become_tool_messages(gw: GatewayHarness) -> None:
     await client.messages.create(
         model="openclaw",
         max_tokens=128,
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         messages=[
             {"role": "user", "content": "Weather in Paris and Oslo?"},
             {
@@ -240,13 +248,14 @@ async def test_tool_results_become_tool_messages(gw: GatewayHarness) -> None:
 
 async def test_tool_choice_none_and_auto(gw: GatewayHarness) -> None:
     client = anthropic_client(gw)
-    for choice, expected in (({"type": "none"}, "none"), ({"type": "auto"}, "auto")):
+    choices: list[tuple[ToolChoiceParam, str]] = [({"type": "none"}, "none"), ({"type": "auto"}, "auto")]
+    for choice, expected in choices:
         await client.messages.create(
             model="openclaw",
             max_tokens=16,
-            messages=HI,  # type: ignore[arg-type]
-            tools=[WEATHER],  # type: ignore[list-item]
-            tool_choice=choice,  # type: ignore[arg-type]
+            messages=HI,
+            tools=[WEATHER],
+            tool_choice=choice,
         )
         assert sent(gw)["tool_choice"] == expected
 
@@ -261,16 +270,18 @@ async def test_thinking_config_and_stream(gw: GatewayHarness) -> None:
         model="openclaw",
         max_tokens=4096,
         thinking={"type": "enabled", "budget_tokens": 2048},
-        messages=HI,  # type: ignore[arg-type]
+        messages=HI,
     ) as stream:
         events = [event async for event in stream]
         final = await stream.get_final_message()
     assert sent(gw)["reasoning"] == {"max_tokens": 2048, "enabled": True}
-    kinds = [e.delta.type for e in events if e.type == "content_block_delta"]  # type: ignore[union-attr]
+    kinds = [e.delta.type for e in events if e.type == "content_block_delta"]
     assert kinds == ["thinking_delta", "thinking_delta", "signature_delta", "text_delta"]
     assert [b.type for b in final.content] == ["thinking", "text"]
-    assert final.content[0].thinking == "Think." and final.content[0].signature == "sig-123"  # type: ignore[union-attr]
-    assert final.content[1].text == "Answer."  # type: ignore[union-attr]
+    thinking = final.content[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.thinking == "Think." and thinking.signature == "sig-123"
+    assert text_of(final.content[1]) == "Answer."
 
 
 async def test_thinking_non_stream_and_round_trip(gw: GatewayHarness) -> None:
@@ -280,17 +291,20 @@ async def test_thinking_non_stream_and_round_trip(gw: GatewayHarness) -> None:
         model="openclaw",
         max_tokens=4096,
         thinking={"type": "adaptive"},
-        messages=HI,  # type: ignore[arg-type]
+        messages=HI,
     )
     assert [b.type for b in message.content] == ["thinking", "text"]
     thinking = message.content[0]
-    assert thinking.thinking == "Think." and thinking.signature == "sig-9"  # type: ignore[union-attr]
-    history = [*HI, {"role": "assistant", "content": [b.model_dump() for b in message.content]}]
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.thinking == "Think." and thinking.signature == "sig-9"
+    # The blocks go back as the SDK dumps them (wire shapes; model_dump() is typed dict[str, Any]).
+    replayed = cast("list[ContentBlockParam]", [b.model_dump() for b in message.content])
+    history: list[MessageParam] = [*HI, {"role": "assistant", "content": replayed}]
     await client.messages.create(
         model="openclaw",
         max_tokens=4096,
         thinking={"type": "disabled"},
-        messages=[*history, {"role": "user", "content": "And?"}],  # type: ignore[list-item]
+        messages=[*history, {"role": "user", "content": "And?"}],
     )
     body = sent(gw)
     assert body["reasoning"] == {"enabled": False}
@@ -320,7 +334,7 @@ async def test_count_tokens_is_an_estimate(gw: GatewayHarness) -> None:
 
 async def test_claude_ids_go_to_openrouter_without_an_anthropic_key(gw: GatewayHarness) -> None:
     client = anthropic_client(gw)
-    raw = await client.messages.with_raw_response.create(model="claude-haiku-4-5", max_tokens=16, messages=HI)  # type: ignore[arg-type]
+    raw = await client.messages.with_raw_response.create(model="claude-haiku-4-5", max_tokens=16, messages=HI)
     assert raw.headers["x-openclaw-model"] == "openrouter/anthropic/claude-haiku-4-5"
     assert sent(gw)["model"] == "anthropic/claude-haiku-4-5"
     assert gw.upstream.chat_requests[-1].path.endswith("/chat/completions")
@@ -332,7 +346,7 @@ async def test_claude_ids_go_to_openrouter_without_an_anthropic_key(gw: GatewayH
         "meta-llama/llama-3.3-70b-instruct",
         "openclaw/coder",
     ):
-        await client.messages.create(model=model, max_tokens=16, messages=HI)  # type: ignore[arg-type]
+        await client.messages.create(model=model, max_tokens=16, messages=HI)
     assert [r.json["model"] for r in gw.upstream.chat_requests[-4:]] == [
         "openai/gpt-4o-mini",
         "openai/gpt-4o-mini",
@@ -344,7 +358,7 @@ async def test_claude_ids_go_to_openrouter_without_an_anthropic_key(gw: GatewayH
 async def test_unknown_model_is_404_in_anthropic_shape(gw: GatewayHarness) -> None:
     client = anthropic_client(gw)
     with pytest.raises(anthropic.NotFoundError) as caught:
-        await client.messages.create(model="gpt-nope", max_tokens=16, messages=HI)  # type: ignore[arg-type]
+        await client.messages.create(model="gpt-nope", max_tokens=16, messages=HI)
     body: Any = caught.value.body
     assert body["type"] == "error" and body["error"]["type"] == "not_found_error"
     assert "gpt-nope" in body["error"]["message"]

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import anthropic
 import orjson
 import pytest
+from anthropic.types import MessageParam
 
 from conftest import FAKE_KEY
 from openclaw.testing import FakeUpstream, Reply
 from test_door_anthropic_support import WEATHER, anthropic_client, event_names, post, sse_blocks
 from test_gateway_support import GatewayHarness, running_gateway
 
-HI = [{"role": "user", "content": "Reply with OK"}]
-OK_BODY = {"model": "mini", "max_tokens": 16, "messages": HI}  # an alias: strict, one model
+
+class Body(TypedDict):
+    """The arguments of a Messages call, for the SDK (``**OK_BODY``) and for raw posts alike."""
+
+    model: str
+    max_tokens: int
+    messages: list[MessageParam]
+
+
+HI: list[MessageParam] = [{"role": "user", "content": "Reply with OK"}]
+OK_BODY: Body = {"model": "mini", "max_tokens": 16, "messages": HI}  # an alias: strict, one model
 
 
 @pytest.fixture
@@ -34,6 +44,14 @@ def envelope(raw: bytes, status: int, kind: str, headers: Any) -> dict[str, Any]
     assert headers["request-id"] == body["request_id"] == headers["x-request-id"], headers
     assert headers["Content-Type"].startswith("application/json")
     return body
+
+
+def sdk_error(exc: anthropic.APIStatusError) -> dict[str, Any]:
+    """The ``error`` object of the envelope the SDK parsed (its ``body`` is typed ``object``)."""
+    assert isinstance(exc.body, dict), exc.body
+    error = exc.body["error"]
+    assert isinstance(error, dict), exc.body
+    return error
 
 
 # --------------------------------------------------------------------- statuses, raw HTTP
@@ -96,7 +114,7 @@ async def test_401_missing_and_wrong_key(gw: GatewayHarness) -> None:
     assert "x-api-key" in envelope(raw, 401, "authentication_error", headers)["error"]["message"]
     with pytest.raises(anthropic.AuthenticationError) as caught:
         await anthropic_client(gw, api_key="wrong-key").messages.create(**OK_BODY)
-    assert caught.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
+    assert sdk_error(caught.value)["type"] == "authentication_error"
     assert not gw.upstream.chat_requests
 
 
@@ -110,7 +128,7 @@ UPSTREAM_FAILURES = [
 
 @pytest.mark.parametrize(("code", "kind", "exc"), UPSTREAM_FAILURES)
 async def test_upstream_failures_keep_their_status(
-    gw: GatewayHarness, code: int, kind: str, exc: type
+    gw: GatewayHarness, code: int, kind: str, exc: type[anthropic.APIStatusError]
 ) -> None:
     gw.upstream.set_default(Reply.status(code, headers={"Retry-After": "7"} if code == 429 else {}))
     status, headers, raw = await post(gw, OK_BODY, path="/v1/messages")
@@ -124,14 +142,14 @@ async def test_upstream_failures_keep_their_status(
 
 @pytest.mark.parametrize(("code", "kind", "exc"), UPSTREAM_FAILURES)
 async def test_upstream_failures_raise_the_sdk_class(
-    gw: GatewayHarness, code: int, kind: str, exc: type
+    gw: GatewayHarness, code: int, kind: str, exc: type[anthropic.APIStatusError]
 ) -> None:
     gw.upstream.set_default(Reply.status(code))
     with pytest.raises(exc) as caught:
         await anthropic_client(gw).messages.create(**OK_BODY)
     assert caught.value.status_code == code
-    assert caught.value.body["error"]["type"] == kind
-    assert caught.value.request_id.startswith("req_")
+    assert sdk_error(caught.value)["type"] == kind
+    assert caught.value.request_id is not None and caught.value.request_id.startswith("req_")
 
 
 async def test_404_unknown_model(gw: GatewayHarness) -> None:

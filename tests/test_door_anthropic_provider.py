@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from anthropic.types import CacheControlEphemeralParam, DocumentBlockParam, MessageParam
 
 from openclaw.testing import FakeUpstream, Reply
-from test_door_anthropic_support import WEATHER, anthropic_client, event_names, post, sse_blocks
+from test_door_anthropic_support import WEATHER, anthropic_client, event_names, post, sse_blocks, text_of
 from test_gateway_support import GatewayHarness, running_gateway
 
 ANTHROPIC_KEY = "sk-ant-test-key-0123"
-EPHEMERAL = {"type": "ephemeral"}
+EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
 PDF = "JVBERi0xLjQK"  # base64 of "%PDF-1.4\n"
 
 
@@ -38,7 +39,7 @@ async def test_claude_id_runs_on_the_anthropic_provider(gw: GatewayHarness) -> N
         model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
     )
     message = await raw.parse()
-    assert message.content[0].text == "OK"  # type: ignore[union-attr]
+    assert text_of(message.content[0]) == "OK"
     assert raw.headers["x-openclaw-model"] == "anthropic/claude-sonnet-4-6"
     assert raw.headers["x-openclaw-provider"] == "anthropic"
     assert message.model == "anthropic/claude-sonnet-4-6"
@@ -60,7 +61,7 @@ async def test_cache_control_reaches_anthropic(gw: GatewayHarness) -> None:
             {"type": "text", "text": "You are terse."},
             {"type": "text", "text": "Long shared context.", "cache_control": EPHEMERAL},
         ],
-        tools=[{**WEATHER, "cache_control": EPHEMERAL}],  # type: ignore[list-item]
+        tools=[{**WEATHER, "cache_control": EPHEMERAL}],
         messages=[
             {
                 "role": "user",
@@ -97,7 +98,7 @@ async def test_thinking_signatures_and_tool_results_round_trip(gw: GatewayHarnes
         model="claude-sonnet-4-6",
         max_tokens=8000,
         thinking={"type": "enabled", "budget_tokens": 2000},
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         tool_choice={"type": "auto", "disable_parallel_tool_use": True},
         messages=[
             {"role": "user", "content": "Weather?"},
@@ -152,7 +153,7 @@ async def test_stream_from_anthropic_with_tools(gw: GatewayHarness) -> None:
     async with client.messages.stream(
         model="claude-sonnet-4-6",
         max_tokens=64,
-        tools=[WEATHER],  # type: ignore[list-item]
+        tools=[WEATHER],
         messages=[{"role": "user", "content": "Weather in Oslo?"}],
     ) as stream:
         final = await stream.get_final_message()
@@ -185,15 +186,17 @@ async def test_stop_reason_and_metadata_reach_anthropic(gw: GatewayHarness) -> N
 
 
 async def test_pdf_documents_reach_both_providers(gw: GatewayHarness) -> None:
-    document = {
+    document: DocumentBlockParam = {
         "type": "document",
         "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
     }
-    messages = [{"role": "user", "content": [document, {"type": "text", "text": "Summarize."}]}]
+    messages: list[MessageParam] = [
+        {"role": "user", "content": [document, {"type": "text", "text": "Summarize."}]}
+    ]
     client = anthropic_client(gw)
-    await client.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=messages)  # type: ignore[arg-type]
+    await client.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=messages)
     assert sent(gw)["messages"][0]["content"][0] == document
-    await client.messages.create(model="openrouter/openai/gpt-4o-mini", max_tokens=64, messages=messages)  # type: ignore[arg-type]
+    await client.messages.create(model="openrouter/openai/gpt-4o-mini", max_tokens=64, messages=messages)
     openrouter = gw.upstream.chat_requests[-1]
     assert openrouter.path.endswith("/chat/completions")
     assert openrouter.json["messages"][0]["content"][0] == {

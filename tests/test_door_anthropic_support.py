@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
 
 from test_gateway_support import TOKEN, GatewayHarness
 
-__all__ = ["WEATHER", "anthropic_client", "event_names", "post", "sse_blocks"]
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+    from anthropic.types import ToolParam
+
+__all__ = ["WEATHER", "anthropic_client", "event_names", "post", "sse_blocks", "text_of"]
 
 # One tool in Anthropic's shape (the OpenAI shapes are derived in the tests that need them).
-WEATHER: dict[str, Any] = {
+WEATHER: ToolParam = {
     "name": "get_weather",
     "description": "Weather for a city",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
 
 
-def anthropic_client(gw: GatewayHarness, *, api_key: str = TOKEN, **kwargs: Any) -> Any:
-    import anthropic
+def anthropic_client(gw: GatewayHarness, *, api_key: str = TOKEN, **kwargs: Any) -> AsyncAnthropic:
+    import anthropic  # imported on use, like the openai SDK in test_gateway_support
 
     return anthropic.AsyncAnthropic(base_url=gw.url, api_key=api_key, max_retries=0, **kwargs)
+
+
+def text_of(block: object) -> str:
+    """The text of a content block the SDK returned, which must be a text block."""
+    from anthropic.types import TextBlock
+
+    assert isinstance(block, TextBlock), block
+    return block.text
 
 
 def sse_blocks(raw: bytes) -> list[tuple[str, Any]]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import pytest
@@ -16,7 +16,17 @@ from openclaw.wire.responses_front_encode import ResponsesStreamEncoder, merge_d
 from openclaw.wire.types import ChatResult, TextPart, ToolCall, ToolCallDelta, Usage
 from test_door_anthropic_support import sse_blocks
 
-META = {"completion_id": "msg_x", "created": 1, "model": "m", "provider": "p"}
+
+class Meta(TypedDict):
+    """The keyword arguments both stream encoders take first."""
+
+    completion_id: str
+    created: int
+    model: str
+    provider: str
+
+
+META: Meta = {"completion_id": "msg_x", "created": 1, "model": "m", "provider": "p"}
 
 
 def events(raw: bytes) -> list[tuple[str, Any]]:
@@ -143,7 +153,8 @@ def test_responses_reasoning_then_calls_fold_into_one_assistant_turn() -> None:
 
 
 def test_responses_failure_marks_open_items_incomplete() -> None:
-    enc = ResponsesStreamEncoder(**{**META, "completion_id": "resp_x"}, echo={})
+    meta: Meta = {**META, "completion_id": "resp_x"}
+    enc = ResponsesStreamEncoder(**meta, echo={})
     out = enc.role() + enc.text("Hel") + enc.tool(ToolCallDelta(index=0, id="c", name="f", arguments="{"))
     out += enc.fail({"code": 429, "message": "slow down"})
     blocks = events(out)
@@ -163,7 +174,7 @@ def test_responses_failure_marks_open_items_incomplete() -> None:
 
 
 def test_streamed_reasoning_fragments_merge_into_one_signed_detail() -> None:
-    fragments = [
+    fragments: list[dict[str, Any]] = [
         {"type": "reasoning.text", "text": "Hm", "index": 0, "format": "anthropic-claude-v1"},
         {"type": "reasoning.text", "text": "m.", "index": 0, "format": "anthropic-claude-v1"},
         {
