@@ -5,23 +5,36 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openai
 import orjson
 import pytest
+from openai.types.responses import (
+    FunctionToolParam,
+    ResponseCompletedEvent,
+    ResponseCreatedEvent,
+    ResponseInputItemParam,
+    ResponseInputParam,
+    ResponseReasoningItem,
+)
 
 from conftest import FAKE_KEY
 from openclaw.testing import FakeUpstream, Reply
 from test_door_anthropic_support import event_names, post, sse_blocks
 from test_gateway_support import TOKEN, GatewayHarness, running_gateway
 
-FUNCTION = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
+# The SDK marks ``strict`` Required (value or None); the API takes it as optional and this tool
+# is sent without it, as clients do.
+FUNCTION = cast(
+    "FunctionToolParam",
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+)
 TEXT_EVENTS = [
     "response.created",
     "response.in_progress",
@@ -91,14 +104,16 @@ async def test_stream_events_and_sequence_numbers(gw: GatewayHarness) -> None:
     events = [event async for event in stream]
     assert [e.type for e in events] == TEXT_EVENTS
     assert [e.sequence_number for e in events] == list(range(len(events)))
-    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]  # type: ignore[union-attr]
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
     assert deltas == ["Hello", " there"]
     done = events[6]
     assert done.type == "response.output_text.done" and done.text == "Hello there"
-    completed = events[-1].response  # type: ignore[union-attr]
+    last, first = events[-1], events[0]
+    assert isinstance(last, ResponseCompletedEvent) and isinstance(first, ResponseCreatedEvent)
+    completed = last.response
     assert completed.status == "completed" and completed.output_text == "Hello there"
     assert completed.usage is not None and completed.usage.total_tokens == 13
-    created = events[0].response  # type: ignore[union-attr]
+    created = first.response
     assert created.status == "in_progress" and created.output == [] and created.id == completed.id
 
 
@@ -136,7 +151,7 @@ async def test_function_call_non_stream(gw: GatewayHarness) -> None:
     response = await client.responses.create(
         model="openclaw",
         input="Weather in Paris?",
-        tools=[FUNCTION],  # type: ignore[list-item]
+        tools=[FUNCTION],
         tool_choice={"type": "function", "name": "get_weather"},
         parallel_tool_calls=False,
     )
@@ -148,7 +163,7 @@ async def test_function_call_non_stream(gw: GatewayHarness) -> None:
         "call_abc",
         "completed",
     )
-    assert call.id.startswith("fc_")
+    assert call.id is not None and call.id.startswith("fc_")
     body = sent(gw)
     assert body["tools"] == [
         {
@@ -171,7 +186,7 @@ async def test_function_call_stream(gw: GatewayHarness) -> None:
         model="openclaw",
         input="Weather?",
         tools=[FUNCTION],
-        tool_choice="required",  # type: ignore[list-item]
+        tool_choice="required",
     ) as stream:
         events = [event async for event in stream]
         final = await stream.get_final_response()
@@ -182,7 +197,7 @@ async def test_function_call_stream(gw: GatewayHarness) -> None:
         "response.output_item.done",
         "response.completed",
     ]
-    deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]  # type: ignore[union-attr]
+    deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
     assert "".join(deltas) == '{"city":"Paris"}' and len(deltas) == 4
     call = final.output[0]
     assert (
@@ -192,18 +207,20 @@ async def test_function_call_stream(gw: GatewayHarness) -> None:
 
 
 async def test_function_call_items_become_messages(gw: GatewayHarness) -> None:
+    # An assistant turn in the short form clients send: the SDK types only the full output item
+    # (with id and status), the API takes both.
+    assistant_turn = cast(
+        "ResponseInputItemParam",
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
+    )
     client = gw.openai()
     await client.responses.create(
         model="openclaw",
-        tools=[FUNCTION],  # type: ignore[list-item]
+        tools=[FUNCTION],
         input=[
             {"type": "message", "role": "developer", "content": "Use tools."},
             {"role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]},
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": "Checking."}],
-            },
+            assistant_turn,
             {
                 "type": "function_call",
                 "call_id": "call_1",
@@ -211,7 +228,7 @@ async def test_function_call_items_become_messages(gw: GatewayHarness) -> None:
                 "arguments": '{"city":"Paris"}',
             },
             {"type": "function_call_output", "call_id": "call_1", "output": "18C"},
-        ],  # type: ignore[list-item]
+        ],
     )
     assert sent(gw)["messages"] == [
         {"role": "system", "content": "Use tools."},
@@ -241,14 +258,16 @@ async def test_reasoning_effort_and_items_round_trip(gw: GatewayHarness) -> None
     assert sent(gw)["reasoning"] == {"effort": "high"}
     assert [item.type for item in response.output] == ["reasoning", "message"]
     reasoning = response.output[0]
-    assert reasoning.content[0].text == "Think."  # type: ignore[union-attr,index]
-    assert reasoning.encrypted_content  # type: ignore[union-attr]
+    assert isinstance(reasoning, ResponseReasoningItem) and reasoning.content
+    assert reasoning.content[0].text == "Think."
+    assert reasoning.encrypted_content
     assert response.output_text == "Answer."
-    follow_up = [
-        *[item.model_dump(exclude_none=True) for item in response.output],
-        {"role": "user", "content": "And?"},
-    ]
-    await client.responses.create(model="openclaw", input=[{"role": "user", "content": "Q?"}, *follow_up])  # type: ignore[list-item]
+    # The output items go back as the SDK dumps them (wire shapes; model_dump() is typed dict[str, Any]).
+    replayed = cast(
+        "list[ResponseInputItemParam]", [item.model_dump(exclude_none=True) for item in response.output]
+    )
+    follow_up: ResponseInputParam = [*replayed, {"role": "user", "content": "And?"}]
+    await client.responses.create(model="openclaw", input=[{"role": "user", "content": "Q?"}, *follow_up])
     assistant = sent(gw)["messages"][1]
     assert assistant["content"] == "Answer." and assistant["reasoning"] == "Think."
     assert assistant["reasoning_details"][0]["signature"] == "sig-5"
@@ -261,7 +280,9 @@ async def test_stream_reasoning_events(gw: GatewayHarness) -> None:
     events = [event async for event in stream]
     kinds = [e.type for e in events]
     assert kinds.count("response.reasoning_text.delta") == 2 and "response.reasoning_text.done" in kinds
-    final = events[-1].response  # type: ignore[union-attr]
+    last = events[-1]
+    assert isinstance(last, ResponseCompletedEvent), last
+    final = last.response
     assert [item.type for item in final.output] == ["reasoning", "message"]
     assert final.output_text == "Yes."
 
@@ -330,7 +351,9 @@ async def test_400_with_the_sdk(gw: GatewayHarness, extra: dict[str, Any], param
 
 async def test_store_false_is_accepted(gw: GatewayHarness) -> None:
     response = await gw.openai().responses.create(model="openclaw", input="Hi", store=False)
-    assert response.store is False and response.output_text == "OK"
+    # this SDK's Response declares no ``store`` field: the echoed value is an extra
+    assert response.model_extra is not None and response.model_extra.get("store") is False
+    assert response.output_text == "OK"
 
 
 async def test_auth_and_unknown_model(gw: GatewayHarness) -> None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openai
 import orjson
 import pytest
+from openai.types.responses import ResponseInputFileParam, ResponseInputItemParam, ResponseInputParam
 
 from openclaw.testing import FakeUpstream, Reply
 from test_door_anthropic_support import WEATHER, anthropic_client, post
@@ -67,7 +68,7 @@ async def via_chat(gw: GatewayHarness, model: str, stream: bool) -> Answer:
     client = gw.openai()
     if not stream:
         message = (await client.chat.completions.create(**args)).choices[0].message
-        calls = [(c.function.name, orjson.loads(c.function.arguments)) for c in message.tool_calls or []]  # type: ignore[union-attr]
+        calls = [(c.function.name, orjson.loads(c.function.arguments)) for c in message.tool_calls or []]
         return calls, message.content or ""
     text: list[str] = []
     pieces: dict[int, list[str]] = {}
@@ -205,8 +206,13 @@ async def test_chat_door_reaches_the_anthropic_provider(gw: GatewayHarness) -> N
 
 
 async def test_a_feature_the_provider_cannot_take_names_both(gw: GatewayHarness) -> None:
-    text_file = {"type": "input_file", "filename": "notes.txt", "file_data": "data:text/plain;base64,aGk="}
-    body = {"model": MODELS["anthropic"], "input": [{"role": "user", "content": [text_file]}]}
+    text_file: ResponseInputFileParam = {
+        "type": "input_file",
+        "filename": "notes.txt",
+        "file_data": "data:text/plain;base64,aGk=",
+    }
+    user_turn: ResponseInputParam = [{"role": "user", "content": [text_file]}]
+    body = {"model": MODELS["anthropic"], "input": user_turn}
     for stream in (False, True):
         status, _, raw = await post(gw, {**body, "stream": stream}, path="/v1/responses", auth="bearer")
         assert status == 400, raw
@@ -215,7 +221,7 @@ async def test_a_feature_the_provider_cannot_take_names_both(gw: GatewayHarness)
         assert "anthropic/claude-sonnet-4-6 (provider anthropic)" in error["message"]
     assert not gw.upstream.chat_requests
     with pytest.raises(openai.BadRequestError):
-        await gw.openai().responses.create(**body)  # type: ignore[arg-type]
+        await gw.openai().responses.create(model=MODELS["anthropic"], input=user_turn)
 
 
 async def test_chat_door_names_the_provider_that_cannot_take_a_feature(gw: GatewayHarness) -> None:
@@ -276,11 +282,14 @@ async def test_streamed_thinking_survives_the_responses_door_to_anthropic(gw: Ga
         model=MODELS["openrouter"], input="Q?", reasoning={"effort": "low"}
     ) as events:
         first = await events.get_final_response()
-    items = [item.model_dump(exclude_none=True) for item in first.output]
+    # The output items go back as the SDK dumps them (wire shapes; model_dump() is typed dict[str, Any]).
+    items = cast(
+        "list[ResponseInputItemParam]", [item.model_dump(exclude_none=True) for item in first.output]
+    )
     await client.responses.create(
         model=MODELS["anthropic"],
         max_output_tokens=4096,
-        input=[{"role": "user", "content": "Q?"}, *items, {"role": "user", "content": "More?"}],  # type: ignore[list-item]
+        input=[{"role": "user", "content": "Q?"}, *items, {"role": "user", "content": "More?"}],
     )
     body = gw.upstream.chat_requests[-1].json
     assert body["messages"][1]["content"] == [
