@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from unittest import mock
 
 import pytest
@@ -132,8 +133,26 @@ def run_cli_subprocess(
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+class Cli(Protocol):
+    """The ``cli`` fixture: ``openclaw`` with these words, in-process, in the test's home."""
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> CliResult: ...
+
+
+class KeyedCli(Protocol):
+    """A fixture bound to one command (``agent``, ``infer model run``), run with this provider key."""
+
+    def __call__(self, *args: str, key: str | None = ...) -> CliResult: ...
+
+
 @pytest.fixture
-def cli(env: dict[str, str]):  # type: ignore[no-untyped-def]
+def cli(env: dict[str, str]) -> Cli:
     def invoke(
         *args: str, input: str | None = None, extra_env: dict[str, str] | None = None, cwd: Path | None = None
     ) -> CliResult:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY, CliResult
+from conftest import FAKE_KEY, Cli, CliResult, KeyedCli
 from openclaw.testing import FakeUpstream, Reply
 
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
@@ -50,17 +50,19 @@ def messages(up: FakeUpstream, n: int) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def agent(cli, home: Path, upstream_thread: FakeUpstream):  # type: ignore[no-untyped-def]
+def agent(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> KeyedCli:
     write_config(home, upstream_thread)
 
     def invoke(*args: str, key: str | None = FAKE_KEY) -> CliResult:
         extra = {"OPENROUTER_API_KEY": key} if key else {}
-        return cli("agent", *args, extra_env=extra)  # type: ignore[no-any-return]
+        return cli("agent", *args, extra_env=extra)
 
     return invoke
 
 
-def test_a_turn_streams_the_answer_and_starts_the_main_session(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_turn_streams_the_answer_and_starts_the_main_session(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.queue(Reply.text("Hello world", chunks=["Hello", " ", "world"]))
     result = agent("--local", "--message", "hi")
     assert (result.code, result.stdout, result.stderr) == (0, "Hello world\n", "")
@@ -105,7 +107,9 @@ def test_a_turn_streams_the_answer_and_starts_the_main_session(agent, home: Path
     assert answer["attemptCount"] == 1 and answer["attempts"][0]["ok"] is True
 
 
-def test_the_main_session_is_reused_without_a_session_id(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_the_main_session_is_reused_without_a_session_id(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.queue(Reply.text("first answer"), Reply.text("second answer"))
     first = json.loads(agent("--local", "--message", "one", "--json").stdout)
     second = json.loads(agent("--local", "--message", "two", "--json").stdout)
@@ -124,7 +128,9 @@ def test_the_main_session_is_reused_without_a_session_id(agent, home: Path, upst
     ]
 
 
-def test_a_session_id_continues_its_own_conversation(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_id_continues_its_own_conversation(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.queue(Reply.text("A1"), Reply.text("B1"), Reply.text("A2"))
     assert agent("--local", "--session-id", "alpha", "--message", "a1").code == 0
     assert agent("--local", "--session-id", "beta", "--message", "b1").code == 0
@@ -145,8 +151,8 @@ def test_a_session_id_continues_its_own_conversation(agent, home: Path, upstream
 
 
 def test_rate_limited_primary_fails_over_to_the_configured_fallback(
-    agent, home: Path, upstream_thread
-) -> None:  # type: ignore[no-untyped-def]
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.on_model("anthropic/claude-sonnet-4-5", Reply.status(429))
     result = agent("--local", "--message", "hi")
     assert (result.code, result.stdout) == (0, "OK\n")
@@ -168,7 +174,7 @@ def test_rate_limited_primary_fails_over_to_the_configured_fallback(
     assert index(home)["agent:main:main"]["model"] == "openai/gpt-4o-mini"
 
 
-def test_an_explicit_model_is_strict(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_an_explicit_model_is_strict(agent: KeyedCli, home: Path, upstream_thread: FakeUpstream) -> None:
     upstream_thread.on_model("anthropic/claude-sonnet-4-5", Reply.status(429))
     result = agent("--local", "--model", SONNET, "--message", "hi", "--json")
     assert result.code == 1
@@ -194,7 +200,9 @@ def test_an_explicit_model_is_strict(agent, home: Path, upstream_thread) -> None
     assert (entry["turns"], entry["failedTurns"], entry["lastTurn"]) == (0, 1, "failed")
 
 
-def test_a_stream_cut_after_the_first_byte_is_a_failed_turn(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_stream_cut_after_the_first_byte_is_a_failed_turn(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.queue(Reply.text("OK", chunks=["O", "K"]))
     assert agent("--local", "--message", "first").code == 0
     upstream_thread.queue(Reply.cut(after_chunks=2))
@@ -213,7 +221,7 @@ def test_a_stream_cut_after_the_first_byte_is_a_failed_turn(agent, home: Path, u
     assert messages(upstream_thread, 2) == [("user", "first"), ("assistant", "OK"), ("user", "third")]
 
 
-def test_a_cut_stream_in_json_is_never_a_payload(agent, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_cut_stream_in_json_is_never_a_payload(agent: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.cut(after_chunks=2))
     result = agent("--local", "--message", "hi", "--json")
     out = json.loads(result.stdout)
@@ -221,7 +229,7 @@ def test_a_cut_stream_in_json_is_never_a_payload(agent, upstream_thread) -> None
     assert out["error"]["partialText"] == "O" and out["error"]["reason"] == "cut"
 
 
-def test_an_empty_answer_is_a_failed_turn(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_answer_is_a_failed_turn(agent: KeyedCli, home: Path, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.text(""))
     result = agent("--local", "--message", "hi")
     assert result.code == 1 and "returned no text" in result.stderr
@@ -229,7 +237,7 @@ def test_an_empty_answer_is_a_failed_turn(agent, home: Path, upstream_thread) ->
     assert transcript(home, sid)[-1]["error"]["reason"] == "empty_response"
 
 
-def test_json_document_has_openclaws_shape(agent, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_json_document_has_openclaws_shape(agent: KeyedCli, upstream_thread: FakeUpstream) -> None:
     result = agent("--local", "--message", "hi", "--json")
     assert result.code == 0 and result.stderr == ""
     out = json.loads(result.stdout)
@@ -249,12 +257,12 @@ def test_json_document_has_openclaws_shape(agent, upstream_thread) -> None:  # t
     assert agent_meta["transport"] == "local" and agent_meta["rerouted"] is False
 
 
-def test_thinking_level_reaches_the_request(agent, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_thinking_level_reaches_the_request(agent: KeyedCli, upstream_thread: FakeUpstream) -> None:
     assert agent("--local", "--thinking", "high", "--message", "think").code == 0
     assert upstream_thread.chat_requests[0].json["reasoning"] == {"effort": "high"}
 
 
-def test_another_agent_has_its_own_sessions(cli, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_another_agent_has_its_own_sessions(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> None:
     write_config(
         home,
         upstream_thread,
@@ -278,22 +286,22 @@ def test_another_agent_has_its_own_sessions(cli, home: Path, upstream_thread) ->
     ],
 )
 def test_bad_input_exits_2_before_anything_is_written_or_sent(
-    agent, home: Path, upstream_thread, args, expected
-) -> None:  # type: ignore[no-untyped-def]
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream, args: list[str], expected: str
+) -> None:
     result = agent("--local", *args)
     assert result.code == 2 and expected in result.stderr, result.stderr
     assert upstream_thread.chat_requests == []
     assert not (home / ".openclaw" / "agents").exists()
 
 
-def test_unknown_agent_lists_each_agent_once(cli, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_agent_lists_each_agent_once(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> None:
     write_config(home, upstream_thread, agents={"entries": {"main": {}, "ops": {}}})  # as onboard writes
     result = cli("agent", "--local", "--agent", "zzzz", "--message", "hi")
     assert result.code == 2
     assert result.stderr == 'Error: Unknown agent "zzzz". Configured agents: main, ops.\n'
 
 
-def test_bad_input_with_json_prints_an_error_document(agent) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_with_json_prints_an_error_document(agent: KeyedCli) -> None:
     result = agent("--local", "--message", "", "--json")
     assert result.code == 2
     assert json.loads(result.stdout) == {
@@ -302,7 +310,9 @@ def test_bad_input_with_json_prints_an_error_document(agent) -> None:  # type: i
     }
 
 
-def test_without_a_gateway_the_turn_runs_locally_with_a_note(agent, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_gateway_the_turn_runs_locally_with_a_note(
+    agent: KeyedCli, upstream_thread: FakeUpstream
+) -> None:
     result = agent("--message", "hi")
     assert result.code == 0 and result.stdout == "OK\n"
     assert (
@@ -311,7 +321,9 @@ def test_without_a_gateway_the_turn_runs_locally_with_a_note(agent, upstream_thr
     )
 
 
-def test_a_stale_gateway_runtime_file_falls_back_to_local(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_gateway_runtime_file_falls_back_to_local(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
@@ -326,7 +338,9 @@ def test_a_stale_gateway_runtime_file_falls_back_to_local(agent, home: Path, ups
     assert f"does not answer on http://127.0.0.1:{port}/healthz; running the turn locally" in result.stderr
 
 
-def test_timeout_ends_the_turn_and_records_it(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_timeout_ends_the_turn_and_records_it(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     upstream_thread.queue(Reply.hang())
     result = agent("--local", "--timeout", "0.5", "--model", SONNET, "--message", "hi")
     assert result.code == 1 and result.stdout == ""
@@ -335,7 +349,7 @@ def test_timeout_ends_the_turn_and_records_it(agent, home: Path, upstream_thread
     assert failed["type"] == "turn_failed" and failed["error"]["reason"] == "timeout"
 
 
-def test_files_are_private(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_files_are_private(agent: KeyedCli, home: Path, upstream_thread: FakeUpstream) -> None:
     assert agent("--local", "--message", "hi").code == 0
     state = home / ".openclaw"
     for directory in (state / "agents", state / "agents" / "main", sessions_dir(home)):
@@ -346,7 +360,7 @@ def test_files_are_private(agent, home: Path, upstream_thread) -> None:  # type:
         assert path.stat().st_mode & 0o777 == 0o600, path
 
 
-def test_no_key_is_written_or_printed(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_no_key_is_written_or_printed(agent: KeyedCli, home: Path, upstream_thread: FakeUpstream) -> None:
     upstream_thread.on_model("anthropic/claude-sonnet-4-5", Reply.status(429, f"Slow down, key {FAKE_KEY}"))
     results = [agent("--local", "--message", f"my key is {FAKE_KEY}, keep it")]
     results.append(agent("--local", "--message", "again", "--json"))
@@ -368,7 +382,9 @@ def test_no_key_is_written_or_printed(agent, home: Path, upstream_thread) -> Non
     assert lines[2]["attempts"][0]["error"] == "Slow down, key sk-or…[redacted]"
 
 
-def test_a_runtime_that_cannot_open_is_a_recorded_failure(agent, home: Path, upstream_thread) -> None:  # type: ignore[no-untyped-def]
+def test_a_runtime_that_cannot_open_is_a_recorded_failure(
+    agent: KeyedCli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     write_config(home, upstream_thread, state={"kind": "redis"})
     result = agent("--local", "--message", "hi")
     assert result.code == 1 and 'state.kind is "redis" but state.url is not set' in result.stderr

@@ -79,7 +79,9 @@ def _runtime_file(home: Path, port: int) -> None:
     (gateway_dir / "gateway.json").write_text(json.dumps({"pid": 1, "host": "127.0.0.1", "port": port}))
 
 
-def test_a_gateway_gone_after_the_probe_means_a_local_turn(home: Path, upstream_thread, gateway_home) -> None:  # type: ignore[no-untyped-def]
+def test_a_gateway_gone_after_the_probe_means_a_local_turn(
+    home: Path, upstream_thread: FakeUpstream, gateway_home: dict[str, str]
+) -> None:
     gw = OneShotGateway("gone")
     _runtime_file(home, gw.port)
     result = run_cli(["agent", "--message", "hi"], gateway_home)
@@ -91,8 +93,8 @@ def test_a_gateway_gone_after_the_probe_means_a_local_turn(home: Path, upstream_
 
 
 def test_a_gateway_that_drops_the_request_is_not_repeated_locally(
-    home: Path, upstream_thread, gateway_home
-) -> None:  # type: ignore[no-untyped-def]
+    home: Path, upstream_thread: FakeUpstream, gateway_home: dict[str, str]
+) -> None:
     gw = OneShotGateway("drop")
     _runtime_file(home, gw.port)
     result = run_cli(["agent", "--message", "hi"], gateway_home)
@@ -107,7 +109,9 @@ def test_a_gateway_that_drops_the_request_is_not_repeated_locally(
     assert failed["type"] == "turn_failed" and failed["transport"] == "gateway"
 
 
-def test_a_gateway_refusing_the_token_says_so(home: Path, upstream_thread, gateway_home) -> None:  # type: ignore[no-untyped-def]
+def test_a_gateway_refusing_the_token_says_so(
+    home: Path, upstream_thread: FakeUpstream, gateway_home: dict[str, str]
+) -> None:
     gw = OneShotGateway("401")
     _runtime_file(home, gw.port)
     result = run_cli(["agent", "--message", "hi"], gateway_home)

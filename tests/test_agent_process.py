@@ -109,7 +109,9 @@ def gateway(home: Path, upstream_thread: FakeUpstream) -> Iterator[subprocess.Po
         proc.wait(timeout=30)
 
 
-def test_without_local_a_running_gateway_serves_the_turn(home: Path, upstream_thread, gateway) -> None:  # type: ignore[no-untyped-def]
+def test_without_local_a_running_gateway_serves_the_turn(
+    home: Path, upstream_thread: FakeUpstream, gateway: subprocess.Popen[str]
+) -> None:
     env = agent_env(home, key=False)  # this CLI has no provider key: only the gateway can answer
     upstream_thread.queue(Reply.text("via gateway"), Reply.text("second"))
     first = run_cli(["agent", "--message", "hello"], env)
@@ -142,7 +144,9 @@ def test_without_local_a_running_gateway_serves_the_turn(home: Path, upstream_th
     )
 
 
-def test_gateway_failover_and_strict_model(home: Path, upstream_thread, gateway) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_failover_and_strict_model(
+    home: Path, upstream_thread: FakeUpstream, gateway: subprocess.Popen[str]
+) -> None:
     env = agent_env(home, key=False)
     upstream_thread.on_model("anthropic/claude-sonnet-4-5", Reply.status(429))
     result = run_cli(["agent", "--message", "hi"], env)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from conftest import FAKE_KEY, FAKE_KEY_2
-from openclaw.auth.resolve import missing_credential_error, plan_credentials, profile_order
+from openclaw.auth.resolve import CredentialPlan, missing_credential_error, plan_credentials, profile_order
 from openclaw.auth.store import AuthProfile, StoreSnapshot
 from openclaw.catalog.resolve import resolve_provider
 from openclaw.config.validate import validate
@@ -31,7 +31,7 @@ def _plan(
     env: dict[str, str] | None = None,
     config: dict[str, Any] | None = None,
     **kw: Any,
-):  # type: ignore[no-untyped-def]
+) -> CredentialPlan:
     typed = validate(config or {})
     pid = kw.pop("provider", "openrouter")
     provider = resolve_provider(pid, typed, env or {})
@@ -39,7 +39,7 @@ def _plan(
     return plan_credentials(provider, snapshot=snapshot, config=typed, env=env or {}, now_ms=NOW, **kw)
 
 
-def _labels(plan) -> list[str]:  # type: ignore[no-untyped-def]
+def _labels(plan: CredentialPlan) -> list[str]:
     return [c.label for c in plan.credentials]
 
 
@@ -103,7 +103,7 @@ def test_per_agent_override() -> None:
 
 
 def test_empty_config_order_disables_profiles_but_not_env() -> None:
-    config = {"auth": {"order": {"openrouter": []}}}
+    config: dict[str, Any] = {"auth": {"order": {"openrouter": []}}}
     plan = _plan(_snap(_key("openrouter:default", "k-profile")), {"OPENROUTER_API_KEY": "k-env"}, config)
     assert [c.secret for c in plan.credentials] == ["k-env"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conftest import FAKE_KEY, FAKE_KEY_2
+from conftest import FAKE_KEY, FAKE_KEY_2, Cli
 from openclaw.auth.store import ORDER_KEY, STORE_KEY, AuthProfile, AuthStore
 from openclaw.errors import SecretFileError
 
@@ -122,7 +122,7 @@ def test_world_readable_store_gives_a_warning(store: AuthStore) -> None:
     assert store.load().profiles  # still readable
 
 
-def test_world_readable_store_is_reported_by_the_cli(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_world_readable_store_is_reported_by_the_cli(cli: Cli, home: Path) -> None:
     store = AuthStore(home / ".openclaw" / "state" / "openclaw.sqlite")
     store.upsert(AuthProfile(id="openrouter:default", provider="openrouter", secret=FAKE_KEY))
     store.path.chmod(0o604)

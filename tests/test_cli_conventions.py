@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
 
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, Cli
 from openclaw.cli.main import cli as root
 
 
@@ -43,7 +44,7 @@ def test_every_command_is_walked() -> None:
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "openclaw")
-def test_help_has_a_summary_described_options_and_an_example(cli, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_help_has_a_summary_described_options_and_an_example(cli: Cli, path: tuple[str, ...]) -> None:
     result = cli(*path, "--help")
     assert result.code == 0, result.output
     text = result.stdout
@@ -63,7 +64,7 @@ def test_help_has_a_summary_described_options_and_an_example(cli, path: tuple[st
     assert not undescribed, f"options without help text: {undescribed}"
 
 
-def test_every_example_names_a_command_that_exists(cli) -> None:  # type: ignore[no-untyped-def]
+def test_every_example_names_a_command_that_exists(cli: Cli) -> None:
     names = {" ".join(p) for p in COMMANDS if p}
     bad = []
     for path in COMMANDS:
@@ -103,14 +104,14 @@ BAD_INPUT = [
 @pytest.mark.parametrize(
     ("args", "needle"), BAD_INPUT, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
 )
-def test_bad_input_exits_2_with_a_clear_message(cli, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_exits_2_with_a_clear_message(cli: Cli, args: list[str], needle: str) -> None:
     result = cli(*args, input=FAKE_KEY + "\n")
     assert result.code == 2, result.output
     assert needle in result.stderr
     assert result.stdout == ""
 
 
-def test_a_bad_configured_primary_is_a_failure_not_bad_input(cli, home) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_configured_primary_is_a_failure_not_bad_input(cli: Cli, home: Path) -> None:
     assert cli("config", "set", "agents.defaults.model.primary", "nosuch/x").code == 0
     result = cli("infer", "model", "run", "--prompt", "hi", extra_env={"OPENROUTER_API_KEY": FAKE_KEY})
     assert result.code == 1

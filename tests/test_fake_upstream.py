@@ -7,6 +7,7 @@ import http.client
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -442,7 +443,7 @@ def test_thread_mode_serves_sync_clients(upstream_thread: FakeUpstream) -> None:
     assert upstream_thread.requests[0].json == {"model": "m/x"}
 
 
-def test_process_mode_with_script(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_process_mode_with_script(tmp_path: Path) -> None:
     script = tmp_path / "s.json"
     script.write_text(json.dumps({"queue": ["401"], "default": {"kind": "text", "content": "P"}}))
     proc = subprocess.Popen(

@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 import pytest
 
-from conftest import FAKE_KEY, clean_env, run_cli
+from conftest import FAKE_KEY, Cli, clean_env, run_cli
 from openclaw.testing import FakeUpstream, Reply
 from test_gateway_support import TOKEN, base_config, write_config
 
@@ -119,12 +119,12 @@ async def test_workers_share_the_port(home: Path, upstream: FakeUpstream) -> Non
     assert not (home / ".openclaw" / "gateway" / "gateway.json").exists()
 
 
-def test_status_when_nothing_runs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_status_when_nothing_runs(cli: Cli) -> None:
     result = cli("gateway", "status")
     assert result.code == 1 and "not running" in result.stdout
 
 
-def test_refuses_to_start_without_a_token(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_to_start_without_a_token(cli: Cli, home: Path) -> None:
     write_config(home, {"gateway": {"auth": {"mode": "token"}}})
     result = cli("gateway", "run", "--port", "0")
     assert result.code == 1 and "OPENCLAW_GATEWAY_TOKEN" in result.stderr
@@ -133,7 +133,7 @@ def test_refuses_to_start_without_a_token(cli, home: Path) -> None:  # type: ign
     assert result.code == 1 and "Refusing to serve without authentication" in result.stderr
 
 
-def test_keys_add_list_remove(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_keys_add_list_remove(cli: Cli, home: Path) -> None:
     write_config(home, {"gateway": {"auth": {"mode": "token", "token": TOKEN}}})
     added = cli("gateway", "keys", "add", "--label", "ci runner")
     assert added.code == 0, added.stderr
@@ -153,7 +153,7 @@ def test_keys_add_list_remove(cli, home: Path) -> None:  # type: ignore[no-untyp
     assert cli("gateway", "keys", "remove", "key-1").code != 0
 
 
-def test_status_with_a_stale_runtime_file(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_status_with_a_stale_runtime_file(cli: Cli, home: Path) -> None:
     gateway_dir = home / ".openclaw" / "gateway"
     gateway_dir.mkdir(parents=True)
     dead = {"pid": 2**22 + 12345, "host": "127.0.0.1", "port": 9, "workers": 1, "started_at": time.time()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, Cli
 
 
 def _config(home: Path, gateway: dict[str, object]) -> None:
@@ -15,14 +15,14 @@ def _config(home: Path, gateway: dict[str, object]) -> None:
     (state / "openclaw.json").chmod(0o600)
 
 
-def test_token_from_config(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_token_from_config(cli: Cli, home: Path) -> None:
     _config(home, {"auth": {"mode": "token", "token": "a" * 48}})
     result = cli("gateway", "token")
     assert result.code == 0 and result.stdout == "a" * 48 + "\n"
     assert json.loads(cli("gateway", "token", "--json").stdout) == {"mode": "token", "secret": "a" * 48}
 
 
-def test_token_from_env_and_password_mode(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_token_from_env_and_password_mode(cli: Cli, home: Path) -> None:
     _config(home, {"auth": {"mode": "token"}})
     assert cli("gateway", "token", extra_env={"OPENCLAW_GATEWAY_TOKEN": FAKE_KEY}).stdout.strip() == FAKE_KEY
     _config(home, {"auth": {"mode": "password", "password": "${GW_PASS}"}})
@@ -30,7 +30,7 @@ def test_token_from_env_and_password_mode(cli, home: Path) -> None:  # type: ign
     assert result.stdout.strip() == "correct-horse-battery"
 
 
-def test_no_secret_is_an_error(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_secret_is_an_error(cli: Cli, home: Path) -> None:
     _config(home, {"auth": {"mode": "none"}})
     result = cli("gateway", "token")
     assert result.code == 1 and result.stdout == ""

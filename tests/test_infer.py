@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY, CliResult, clean_env, run_cli_subprocess
+from conftest import FAKE_KEY, Cli, CliResult, KeyedCli, clean_env, run_cli_subprocess
 from openclaw.testing import FakeUpstream, Reply
 
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
@@ -36,17 +36,17 @@ def routed(home: Path, up: FakeUpstream, **extra: Any) -> None:
 
 
 @pytest.fixture
-def run(cli, home: Path, upstream_thread: FakeUpstream):  # type: ignore[no-untyped-def]
+def run(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> KeyedCli:
     routed(home, upstream_thread)
 
     def invoke(*args: str, key: str | None = FAKE_KEY) -> CliResult:
         extra = {"OPENROUTER_API_KEY": key} if key else {}
-        return cli("infer", "model", "run", *args, extra_env=extra)  # type: ignore[no-any-return]
+        return cli("infer", "model", "run", *args, extra_env=extra)
 
     return invoke
 
 
-def test_text_streams_to_stdout_with_the_default_model(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_text_streams_to_stdout_with_the_default_model(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.text("Hello world", chunks=["Hello", " ", "world"]))
     result = run("--prompt", "Reply with OK")
     assert (result.code, result.stdout, result.stderr) == (0, "Hello world\n", "")
@@ -62,7 +62,7 @@ def test_text_streams_to_stdout_with_the_default_model(run, upstream_thread: Fak
     assert "http-referer" not in sent.headers  # custom base URL: no attribution
 
 
-def test_json_envelope_matches_openclaw_plus_usage(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_json_envelope_matches_openclaw_plus_usage(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     result = run("--model", SONNET, "--prompt", "Reply with OK", "--json")
     assert result.code == 0, result.stderr
     envelope = json.loads(result.stdout)
@@ -87,7 +87,7 @@ def test_json_envelope_matches_openclaw_plus_usage(run, upstream_thread: FakeUps
     assert upstream_thread.chat_requests[0].json["model"] == "anthropic/claude-sonnet-4-5"
 
 
-def test_output_cap_from_model_facts_then_8192(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_output_cap_from_model_facts_then_8192(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> None:
     providers = {
         "openrouter": {
             "baseUrl": upstream_thread.base_url,
@@ -107,7 +107,7 @@ def test_output_cap_from_model_facts_then_8192(cli, home: Path, upstream_thread:
     assert caps == [4096, 8192]
 
 
-def test_configured_primary_is_the_default(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_configured_primary_is_the_default(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> None:
     agents = {"defaults": {"model": {"primary": "openrouter/openai/gpt-4o-mini"}}}
     routed(home, upstream_thread, agents=agents)
     result = cli("infer", "model", "run", "--prompt", "hi", extra_env={"OPENROUTER_API_KEY": FAKE_KEY})
@@ -116,7 +116,9 @@ def test_configured_primary_is_the_default(cli, home: Path, upstream_thread: Fak
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_empty_prompt_exits_2_without_a_request(run, upstream_thread: FakeUpstream, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_empty_prompt_exits_2_without_a_request(
+    run: KeyedCli, upstream_thread: FakeUpstream, as_json: bool
+) -> None:
     result = run("--prompt", "   ", *(["--json"] if as_json else []))
     assert result.code == 2 and "prompt is empty" in result.stderr
     if as_json:
@@ -127,7 +129,7 @@ def test_empty_prompt_exits_2_without_a_request(run, upstream_thread: FakeUpstre
     assert upstream_thread.chat_requests == []
 
 
-def test_rate_limit_everywhere_is_an_error(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_everywhere_is_an_error(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.set_default(Reply.status(429, "Rate limit exceeded: free-models-per-min."))
     result = run("--model", SONNET, "--prompt", "Reply with OK", "--json")
     assert result.code == 1
@@ -139,14 +141,14 @@ def test_rate_limit_everywhere_is_an_error(run, upstream_thread: FakeUpstream) -
     assert models == {"anthropic/claude-sonnet-4-5"}  # a strict target: no fallback to other models
 
 
-def test_one_transient_rate_limit_is_retried(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_one_transient_rate_limit_is_retried(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.status(429, "Rate limit exceeded: free-models-per-min."))
     result = run("--model", SONNET, "--prompt", "Reply with OK")
     assert (result.code, result.stdout) == (0, "OK\n")
     assert len(upstream_thread.chat_requests) == 2
 
 
-def test_cut_stream_is_an_error_not_a_partial_success(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_cut_stream_is_an_error_not_a_partial_success(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.cut(after_chunks=2))
     result = run("--model", SONNET, "--prompt", "Reply with OK")
     assert result.code == 1
@@ -157,7 +159,7 @@ def test_cut_stream_is_an_error_not_a_partial_success(run, upstream_thread: Fake
     assert result.code == 1 and json.loads(result.stdout)["ok"] is False
 
 
-def test_in_stream_error_is_an_error(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_in_stream_error_is_an_error(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.set_default(
         Reply.stream_error(after_chunks=1, code=502, message="Provider returned error")
     )
@@ -166,13 +168,13 @@ def test_in_stream_error_is_an_error(run, upstream_thread: FakeUpstream) -> None
     assert "502 Provider returned error" in json.loads(result.stdout)["error"]["message"]
 
 
-def test_empty_answer_is_an_error(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_empty_answer_is_an_error(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.text(""))
     result = run("--prompt", "x")
     assert result.code == 1 and "No text output returned" in result.stderr and result.stdout == ""
 
 
-def test_the_key_never_appears_in_any_output(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_the_key_never_appears_in_any_output(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.set_default(Reply.status(401, f"Invalid key {FAKE_KEY} for user"))
     outputs = [run(*args) for args in (("--prompt", "x"), ("--prompt", "x", "--json"))]
     assert [r.code for r in outputs] == [1, 1]
@@ -181,20 +183,20 @@ def test_the_key_never_appears_in_any_output(run, upstream_thread: FakeUpstream)
         assert FAKE_KEY not in result.output and FAKE_KEY[:20] not in result.output
 
 
-def test_missing_credential(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_credential(cli: Cli, home: Path) -> None:
     write_config(home, {})  # the real openrouter.ai: nothing is sent without a key
     result = cli("infer", "model", "run", "--prompt", "x")
     assert result.code == 1 and "No API key found" in result.stderr
 
 
-def test_thinking_level_becomes_reasoning(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_thinking_level_becomes_reasoning(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     assert run("--model", SONNET, "--prompt", "x", "--thinking", "high").code == 0
     assert run("--prompt", "x", "--thinking", "high").code == 0  # openrouter/auto: never reasoning
     first, second = (r.json for r in upstream_thread.chat_requests)
     assert first["reasoning"] == {"effort": "high"} and "reasoning" not in second
 
 
-def test_image_file(run, upstream_thread: FakeUpstream, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_image_file(run: KeyedCli, upstream_thread: FakeUpstream, tmp_path: Path) -> None:
     image = tmp_path / "dot.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\nfake")
     result = run("--prompt", "what is this?", "--file", str(image), "--json")
@@ -204,18 +206,20 @@ def test_image_file(run, upstream_thread: FakeUpstream, tmp_path: Path) -> None:
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGg")
 
 
-def test_timeout(run, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_timeout(run: KeyedCli, upstream_thread: FakeUpstream) -> None:
     upstream_thread.queue(Reply.hang())
     result = run("--prompt", "x", "--timeout", "0.3")
     assert result.code == 1 and "timeout" in result.stderr
 
 
-def test_unknown_provider(run) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_provider(run: KeyedCli) -> None:
     result = run("--model", "openrutor/auto", "--prompt", "x")
     assert result.code == 2 and 'Did you mean "openrouter/auto"' in result.stderr  # bad input
 
 
-def test_gateway_mode_posts_to_the_configured_gateway(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_mode_posts_to_the_configured_gateway(
+    cli: Cli, home: Path, upstream_thread: FakeUpstream
+) -> None:
     gateway = {"port": upstream_thread.port, "auth": {"mode": "token", "token": "gw-secret-token-123"}}
     write_config(home, {"gateway": gateway})
     upstream_thread.queue(Reply.text("via gw", model="openrouter/openai/gpt-4o-mini"))
@@ -236,7 +240,7 @@ def test_gateway_mode_posts_to_the_configured_gateway(cli, home: Path, upstream_
     ]
 
 
-def test_gateway_mode_without_a_gateway(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_mode_without_a_gateway(cli: Cli, home: Path) -> None:
     import socket
 
     sock = socket.socket()
@@ -249,7 +253,7 @@ def test_gateway_mode_without_a_gateway(cli, home: Path) -> None:  # type: ignor
     assert result.stderr.startswith("Error: The gateway at http://127.0.0.1:")  # not "No text output ..."
 
 
-def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]
+def test_help_has_examples(cli: Cli) -> None:
     result = cli("infer", "model", "run", "--help")
     assert result.code == 0 and "Examples:" in result.stdout and "--thinking" in result.stdout
 
@@ -268,7 +272,7 @@ def test_as_a_real_process(home: Path, upstream_thread: FakeUpstream) -> None:
     assert FAKE_KEY not in result.stdout + result.stderr
 
 
-def test_gateway_mode_refused_token_says_so(cli, home: Path, upstream_thread: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_mode_refused_token_says_so(cli: Cli, home: Path, upstream_thread: FakeUpstream) -> None:
     gateway = {"port": upstream_thread.port, "auth": {"mode": "token", "token": "gw-wrong-token-123"}}
     write_config(home, {"gateway": gateway})
     upstream_thread.queue(Reply.status(401, "Invalid gateway token or client key."))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY, FAKE_KEY_2
+from conftest import FAKE_KEY, FAKE_KEY_2, Cli
 from openclaw.auth.store import AuthProfile, AuthStore
 from openclaw.redact import mask_key
 
@@ -18,7 +18,7 @@ CAPTURE = Path("/work/shared/spec/captures/gw/paste-api-key.out")
 
 
 @pytest.fixture
-def onboarded(cli, home: Path) -> Path:  # type: ignore[no-untyped-def]
+def onboarded(cli: Cli, home: Path) -> Path:
     assert cli(*ONBOARD).code == 0
     return home
 
@@ -33,7 +33,7 @@ def _config(home: Path) -> dict[str, Any]:
     return data
 
 
-def test_paste_api_key_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_paste_api_key_as_observed(cli: Cli, onboarded: Path) -> None:
     args = [
         "models",
         "auth",
@@ -61,7 +61,7 @@ def test_paste_api_key_as_observed(cli, onboarded: Path) -> None:  # type: ignor
     }
 
 
-def test_paste_api_key_defaults_to_manual_and_works_on_an_empty_home(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_paste_api_key_defaults_to_manual_and_works_on_an_empty_home(cli: Cli, home: Path) -> None:
     result = cli(
         "models", "auth", "paste-api-key", "--provider", "OpenRouter", input="\n  " + FAKE_KEY + "  \n"
     )
@@ -83,7 +83,7 @@ def test_paste_api_key_defaults_to_manual_and_works_on_an_empty_home(cli, home: 
         (["--provider", "openrouter", "--profile-id", "moonshot:x"], FAKE_KEY, "does not belong"),
     ],
 )
-def test_paste_api_key_errors(cli, home: Path, args: list[str], stdin: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_paste_api_key_errors(cli: Cli, home: Path, args: list[str], stdin: str, needle: str) -> None:
     result = cli("models", "auth", "paste-api-key", *args, input=stdin + "\n")
     assert result.code != 0
     assert needle in result.stderr
@@ -91,7 +91,7 @@ def test_paste_api_key_errors(cli, home: Path, args: list[str], stdin: str, need
     assert not (home / ".openclaw" / "state" / "openclaw.sqlite").exists()
 
 
-def test_paste_token_with_expiry(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_paste_token_with_expiry(cli: Cli, home: Path) -> None:
     before = int(time.time() * 1000)
     result = cli(
         "models",
@@ -117,7 +117,7 @@ def test_paste_token_with_expiry(cli, home: Path) -> None:  # type: ignore[no-un
     assert bad.code == 2
 
 
-def test_login_api_key_replaces_default_and_can_set_the_default_model(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_login_api_key_replaces_default_and_can_set_the_default_model(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "auth", "paste-api-key", "--provider", "openrouter", input=FAKE_KEY + "\n").code == 0
     assert cli("models", "set", "openrouter/anthropic/claude-sonnet-4-5").code == 0
     result = cli(
@@ -154,7 +154,7 @@ def test_login_api_key_replaces_default_and_can_set_the_default_model(cli, onboa
     assert "--method api-key" in oauth.stderr
 
 
-def test_list_masks_keys(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_list_masks_keys(cli: Cli, onboarded: Path) -> None:
     _store(onboarded).upsert(AuthProfile(id="openrouter:extra", provider="openrouter", secret=FAKE_KEY_2))
     result = cli("models", "auth", "list")
     assert result.code == 0
@@ -177,7 +177,7 @@ def test_list_masks_keys(cli, onboarded: Path) -> None:  # type: ignore[no-untyp
     assert "none" in cli("models", "auth", "list", "--provider", "moonshot").stdout
 
 
-def test_order_get_set_clear(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_order_get_set_clear(cli: Cli, onboarded: Path) -> None:
     _store(onboarded).upsert(AuthProfile(id="openrouter:second", provider="openrouter", secret=FAKE_KEY_2))
     got = cli("models", "auth", "order", "get", "--provider", "openrouter")
     assert got.stdout == "Auth order for openrouter (default): openrouter:default, openrouter:second\n"
@@ -201,7 +201,7 @@ def test_order_get_set_clear(cli, onboarded: Path) -> None:  # type: ignore[no-u
     assert _store(onboarded).load().order == {}
 
 
-def test_logout_rules(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_logout_rules(cli: Cli, onboarded: Path) -> None:
     store = _store(onboarded)
     store.upsert(AuthProfile(id="openrouter:second", provider="openrouter", secret=FAKE_KEY_2))
     store.set_order("openrouter", ["openrouter:second", "openrouter:default"])
@@ -226,7 +226,7 @@ def test_logout_rules(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-
     assert auth["order"] == {"moonshot": []}  # emptied list deleted, authored [] kept
 
 
-def test_logout_refuses_a_profile_named_by_a_provider_api_key(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_logout_refuses_a_profile_named_by_a_provider_api_key(cli: Cli, onboarded: Path) -> None:
     path = onboarded / ".openclaw" / "openclaw.json"
     config = _config(onboarded)
     config["models"] = {
@@ -241,7 +241,7 @@ def test_logout_refuses_a_profile_named_by_a_provider_api_key(cli, onboarded: Pa
     assert "openrouter:default" in _store(onboarded).load().profiles
 
 
-def test_logout_asks_on_a_terminal(cli, onboarded: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_logout_asks_on_a_terminal(cli: Cli, onboarded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("openclaw.cli.models_auth_logout.stdin_is_tty", lambda: True)
     declined = cli("models", "auth", "logout", "openrouter:default", input="n\n")
     assert declined.code == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, Cli
 
 ONBOARD = ["onboard", "--non-interactive", "--accept-risk", "--skip-health", "--openrouter-api-key", FAKE_KEY]
 UPDATED = [
@@ -20,7 +20,7 @@ MINI = "openrouter/openai/gpt-4o-mini"
 
 
 @pytest.fixture
-def onboarded(cli, home: Path) -> Path:  # type: ignore[no-untyped-def]
+def onboarded(cli: Cli, home: Path) -> Path:
     assert cli(*ONBOARD).code == 0
     return home
 
@@ -35,7 +35,7 @@ def _defaults(home: Path) -> dict[str, Any]:
     return _config(home)["agents"]["defaults"]  # type: ignore[no-any-return]
 
 
-def test_set_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_as_observed(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "set", SONNET)
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == [*UPDATED, f"Default model: {SONNET}"]
@@ -47,7 +47,7 @@ def test_set_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyp
     }  # entry added, alias kept
 
 
-def test_set_note_when_a_provider_has_no_local_catalog(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_note_when_a_provider_has_no_local_catalog(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "set", "zai/glm-4.7")
     assert result.code == 0
     assert result.stderr == (
@@ -57,7 +57,7 @@ def test_set_note_when_a_provider_has_no_local_catalog(cli, onboarded: Path) -> 
     assert _defaults(onboarded)["model"]["primary"] == "zai/glm-4.7"
 
 
-def test_set_note_for_a_model_missing_from_the_catalog(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_note_for_a_model_missing_from_the_catalog(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "set", "openrouter/anthropic/claude-sonet-4-5")
     assert result.code == 0
     assert 'is not in the local catalog of provider "openrouter"' in result.stderr
@@ -65,7 +65,7 @@ def test_set_note_for_a_model_missing_from_the_catalog(cli, onboarded: Path) -> 
     assert cli("models", "set", SONNET).stderr == ""  # known (bundled catalog): no note
 
 
-def test_set_unknown_provider_changes_nothing(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_unknown_provider_changes_nothing(cli: Cli, onboarded: Path) -> None:
     before = (onboarded / ".openclaw" / "openclaw.json").read_bytes()
     result = cli("models", "set", "openruter/anthropic/claude-sonnet-4-5")
     assert result.code == 2  # bad input
@@ -75,7 +75,7 @@ def test_set_unknown_provider_changes_nothing(cli, onboarded: Path) -> None:  # 
     assert (onboarded / ".openclaw" / "openclaw.json").read_bytes() == before
 
 
-def test_set_by_alias_and_on_an_empty_home(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_by_alias_and_on_an_empty_home(cli: Cli, home: Path) -> None:
     result = cli("models", "set", SONNET)
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -87,7 +87,7 @@ def test_set_by_alias_and_on_an_empty_home(cli, home: Path) -> None:  # type: ig
     assert _defaults(home)["model"]["primary"] == MINI
 
 
-def test_set_canonicalizes_a_string_model(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_canonicalizes_a_string_model(cli: Cli, home: Path) -> None:
     (home / ".openclaw").mkdir(mode=0o700)
     (home / ".openclaw" / "openclaw.json").write_text(
         json.dumps({"agents": {"defaults": {"model": "openrouter/auto"}}})
@@ -96,14 +96,14 @@ def test_set_canonicalizes_a_string_model(cli, home: Path) -> None:  # type: ign
     assert _defaults(home)["model"] == {"primary": "openrouter/auto", "fallbacks": [MINI]}
 
 
-def test_set_image(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_image(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "set-image", "openrouter/google/gemini-2.5-flash")
     assert result.code == 0
     assert result.stdout.splitlines()[-1] == "Image model: openrouter/google/gemini-2.5-flash"
     assert _defaults(onboarded)["imageModel"] == {"primary": "openrouter/google/gemini-2.5-flash"}
 
 
-def test_fallbacks_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fallbacks_as_observed(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "set", SONNET).code == 0
     result = cli("models", "fallbacks", "add", MINI)
     assert result.code == 0, result.stderr
@@ -118,7 +118,7 @@ def test_fallbacks_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no
     assert cli("models", "fallbacks", "list", "--plain").stdout == f"{MINI}\n"
 
 
-def test_fallbacks_dedupe_reject_primary_remove_clear(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fallbacks_dedupe_reject_primary_remove_clear(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "set", SONNET).code == 0
     assert cli("models", "aliases", "add", "mini", MINI).code == 0
     assert cli("models", "fallbacks", "add", MINI).code == 0
@@ -142,13 +142,13 @@ def test_fallbacks_dedupe_reject_primary_remove_clear(cli, onboarded: Path) -> N
     assert cli("models", "fallbacks", "list").stdout == "Fallbacks (0):\n- none\n"
 
 
-def test_image_fallbacks(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_image_fallbacks(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "image-fallbacks", "add", "openrouter/google/gemini-2.5-flash").code == 0
     assert _defaults(onboarded)["imageModel"] == {"fallbacks": ["openrouter/google/gemini-2.5-flash"]}
     assert cli("models", "image-fallbacks", "list").stdout.startswith("Image fallbacks (1):")
 
 
-def test_aliases_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_aliases_as_observed(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "aliases", "list").stdout == "Aliases (1):\n- OpenRouter -> openrouter/auto\n"
     assert json.loads(cli("models", "aliases", "list", "--json").stdout) == {
         "aliases": {"OpenRouter": "openrouter/auto"}
@@ -156,7 +156,7 @@ def test_aliases_as_observed(cli, onboarded: Path) -> None:  # type: ignore[no-u
     assert cli("models", "aliases", "list", "--plain").stdout == "OpenRouter openrouter/auto\n"
 
 
-def test_alias_add_remove_and_repoint(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_alias_add_remove_and_repoint(cli: Cli, onboarded: Path) -> None:
     added = cli("models", "aliases", "add", "sonnet", SONNET)
     assert added.code == 0
     assert added.stdout.splitlines() == [*UPDATED, f"Alias sonnet -> {SONNET}"]
@@ -182,19 +182,19 @@ def test_alias_add_remove_and_repoint(cli, onboarded: Path) -> None:  # type: ig
 
 
 @pytest.mark.parametrize("bad", ["has space", "a/b", ""])
-def test_invalid_alias_names(cli, onboarded: Path, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_alias_names(cli: Cli, onboarded: Path, bad: str) -> None:
     result = cli("models", "aliases", "add", bad, SONNET)
     assert result.code == 2
     assert "Invalid alias" in result.stderr
 
 
-def test_alias_to_unknown_provider_is_refused(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_alias_to_unknown_provider_is_refused(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "aliases", "add", "x", "nosuch/model")
     assert result.code == 2
     assert 'Unknown provider "nosuch"' in result.stderr
 
 
-def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]
+def test_help_has_examples(cli: Cli) -> None:
     for args in (
         ["models", "--help"],
         ["models", "set", "--help"],

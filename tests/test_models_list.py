@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, Cli
 from openclaw.catalog.resolve import ModelFacts
 from openclaw.cli.models_list import build_rows, render_table
 from openclaw.runtime import Runtime, load_snapshot
@@ -49,7 +49,7 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def test_empty_home_lists_the_default_model(cli) -> None:  # type: ignore[no-untyped-def]
+def test_empty_home_lists_the_default_model(cli: Cli) -> None:
     result = cli("models", "list", "--json")
     data = json.loads(result.stdout)
     assert data["count"] == 1
@@ -60,7 +60,7 @@ def test_empty_home_lists_the_default_model(cli) -> None:  # type: ignore[no-unt
     assert list(row) == ["key", "name", "input", "contextWindow", "local", "available", "tags", "missing"]
 
 
-def test_no_models_found(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_models_found(cli: Cli, home: Path) -> None:
     _home_with(home, CONFIG)
     result = cli("models", "list", "--provider", "moonshot")
     assert result.code == 0
@@ -71,7 +71,7 @@ def test_no_models_found(cli, home: Path) -> None:  # type: ignore[no-untyped-de
     }
 
 
-def test_configured_rows_tags_and_facts(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_configured_rows_tags_and_facts(cli: Cli, home: Path) -> None:
     _home_with(home, CONFIG)
     rows = {
         r["key"]: r
@@ -111,7 +111,7 @@ def test_configured_rows_tags_and_facts(cli, home: Path) -> None:  # type: ignor
     assert "contextTokens" not in qwen
 
 
-def test_table_layout(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_table_layout(cli: Cli, home: Path) -> None:
     _home_with(home, CONFIG)
     lines = cli("models", "list").stdout.splitlines()
     # The Input column widens to the longest modality list (text+image+file here), up to 16.
@@ -133,7 +133,7 @@ def test_long_keys_are_truncated_and_context_caps_shown() -> None:
     assert "100k/200k" in line  # thousands, as OpenClaw prints 200000 as 200k
 
 
-def test_plain_and_filters(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_plain_and_filters(cli: Cli, home: Path) -> None:
     _home_with(home, CONFIG)
     assert (
         cli("models", "list", "--plain", "--provider", "mylocal").stdout == "mylocal/qwen3\nmylocal/llava\n"
@@ -144,7 +144,7 @@ def test_plain_and_filters(cli, home: Path) -> None:  # type: ignore[no-untyped-
     )
 
 
-def test_provider_label_is_rejected(cli) -> None:  # type: ignore[no-untyped-def]
+def test_provider_label_is_rejected(cli: Cli) -> None:
     result = cli("models", "list", "--provider", "Moonshot AI")
     assert result.code == 2
     assert (
@@ -153,7 +153,7 @@ def test_provider_label_is_rejected(cli) -> None:  # type: ignore[no-untyped-def
     )
 
 
-def test_all_adds_catalog_rows(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_all_adds_catalog_rows(cli: Cli, home: Path) -> None:
     _home_with(home, CONFIG)
     default = json.loads(cli("models", "list", "--json").stdout)["count"]
     everything = json.loads(cli("models", "list", "--all", "--provider", "openrouter", "--json").stdout)
@@ -166,7 +166,7 @@ def test_all_adds_catalog_rows(cli, home: Path) -> None:  # type: ignore[no-unty
     assert "openrouter/anthropic/claude-sonnet-4.5" not in keys
 
 
-def test_models_mode_replace_lists_only_provider_models(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_models_mode_replace_lists_only_provider_models(cli: Cli, home: Path) -> None:
     _home_with(home, {**CONFIG, "models": {**CONFIG["models"], "mode": "replace"}})
     assert cli("models", "list", "--plain").stdout == "mylocal/qwen3\nmylocal/llava\n"
 
@@ -194,6 +194,6 @@ def test_catalog_rows_merge_through_build_rows(env: dict[str, str], home: Path) 
 
 
 @pytest.mark.parametrize("flags", [["--json", "--plain"]])
-def test_conflicting_output_flags(cli, flags: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_conflicting_output_flags(cli: Cli, flags: list[str]) -> None:
     result = cli("models", "list", *flags)
     assert result.code == 2

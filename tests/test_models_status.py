@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY, FAKE_KEY_2
+from conftest import FAKE_KEY, FAKE_KEY_2, Cli
 from openclaw.auth.store import AuthProfile, AuthStore
 from openclaw.cli.models_status_data import build_status
 from openclaw.redact import mask_key
@@ -29,7 +29,7 @@ def _capture(name: str, home: Path, anchor: str = "home-main") -> str:
 
 
 @pytest.fixture
-def onboarded(cli, home: Path) -> Path:  # type: ignore[no-untyped-def]
+def onboarded(cli: Cli, home: Path) -> Path:
     result = cli(*ONBOARD)
     assert result.code == 0, result.stderr
     return home
@@ -42,7 +42,7 @@ def _write_config(home: Path, edit: Any) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def test_text_matches_the_observed_output(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_text_matches_the_observed_output(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "status")
     assert result.code == 0, result.stderr
     assert result.stdout == _capture("models/04-status.out", onboarded)
@@ -50,7 +50,7 @@ def test_text_matches_the_observed_output(cli, onboarded: Path) -> None:  # type
     assert cli("models").stdout == result.stdout  # `models` alone is `models status`
 
 
-def test_json_matches_the_observed_output(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_json_matches_the_observed_output(cli: Cli, onboarded: Path) -> None:
     result = cli("models", "status", "--json")
     assert result.code == 0, result.stderr
     expected = json.loads(_capture("models/05-status-json.out", onboarded))
@@ -62,7 +62,7 @@ def test_json_matches_the_observed_output(cli, onboarded: Path) -> None:  # type
     assert json.loads(cli("models", "--json").stdout) == expected
 
 
-def test_after_set_and_fallbacks_matches_the_observed_check_output(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_after_set_and_fallbacks_matches_the_observed_check_output(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "set", "openrouter/anthropic/claude-sonnet-4-5").code == 0
     assert cli("models", "fallbacks", "add", "openrouter/openai/gpt-4o-mini").code == 0
     result = cli("models", "status", "--check")
@@ -70,7 +70,7 @@ def test_after_set_and_fallbacks_matches_the_observed_check_output(cli, onboarde
     assert result.stdout == _capture("models/11-status-check.out", onboarded)
 
 
-def test_two_profiles_json_matches_the_gateway_capture(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_two_profiles_json_matches_the_gateway_capture(cli: Cli, onboarded: Path) -> None:
     assert cli("models", "set", "openrouter/anthropic/claude-sonnet-4-5").code == 0
     assert cli("models", "fallbacks", "add", "openrouter/openai/gpt-4o-mini").code == 0
     paste = cli(
@@ -96,7 +96,7 @@ def test_two_profiles_json_matches_the_gateway_capture(cli, onboarded: Path) -> 
     assert FAKE_KEY not in result.stdout and FAKE_KEY_2 not in result.stdout
 
 
-def test_plain_prints_only_the_resolved_primary(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_plain_prints_only_the_resolved_primary(cli: Cli, onboarded: Path) -> None:
     _write_config(onboarded, lambda d: d["agents"]["defaults"]["model"].update(primary="OpenRouter"))
     result = cli("models", "status", "--plain")
     assert result.stdout == "openrouter/auto\n"
@@ -104,7 +104,7 @@ def test_plain_prints_only_the_resolved_primary(cli, onboarded: Path) -> None:  
     assert "Default       : openrouter/auto (from OpenRouter)\n" in text
 
 
-def test_check_exit_codes(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_exit_codes(cli: Cli, home: Path) -> None:
     # no credential for the provider of the default model: 1, with a "Missing auth" section
     result = cli("models", "status", "--check")
     assert result.code == 1
@@ -132,7 +132,7 @@ def test_check_exit_codes(cli, home: Path) -> None:  # type: ignore[no-untyped-d
     assert cli("models", "status").code == 0
 
 
-def test_env_key_and_config_key_sources(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_env_key_and_config_key_sources(cli: Cli, home: Path) -> None:
     config = {"models": {"providers": {"moonshot": {"apiKey": FAKE_KEY_2}}}}
     (home / ".openclaw").mkdir(mode=0o700)
     (home / ".openclaw" / "openclaw.json").write_text(json.dumps(config))
@@ -151,7 +151,7 @@ def test_env_key_and_config_key_sources(cli, home: Path) -> None:  # type: ignor
     assert FAKE_KEY not in text and FAKE_KEY_2 not in text
 
 
-def test_agent_option(cli, onboarded: Path) -> None:  # type: ignore[no-untyped-def]
+def test_agent_option(cli: Cli, onboarded: Path) -> None:
     _write_config(
         onboarded,
         lambda d: d["agents"]["entries"].update(
@@ -198,7 +198,7 @@ def test_unusable_profiles_come_from_the_state_backend(env: dict[str, str], home
     assert report.provider_auth[0].labels == [f"openrouter:default={mask_key(FAKE_KEY)} [cooldown 10m]"]
 
 
-def test_unknown_provider_and_invalid_refs_in_use(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_provider_and_invalid_refs_in_use(cli: Cli, home: Path) -> None:
     (home / ".openclaw").mkdir(mode=0o700)
     config = {"agents": {"defaults": {"model": {"primary": "nosuch/model", "fallbacks": ["garbage"]}}}}
     (home / ".openclaw" / "openclaw.json").write_text(json.dumps(config))

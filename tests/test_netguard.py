@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from conftest import clean_env
 from netguard import NetworkBlocked
 
 
-def test_guard_refuses_a_public_address(_netguard_log) -> None:  # type: ignore[no-untyped-def]
+def test_guard_refuses_a_public_address(_netguard_log: Path) -> None:
     sock = socket.socket()
     try:
         with pytest.raises(NetworkBlocked):
@@ -36,7 +37,7 @@ def test_guard_allows_loopback() -> None:
         server.close()
 
 
-def test_guard_applies_in_subprocesses(tmp_path, _netguard_log) -> None:  # type: ignore[no-untyped-def]
+def test_guard_applies_in_subprocesses(tmp_path: Path, _netguard_log: Path) -> None:
     code = (
         "import socket\ntry:\n    socket.getaddrinfo('openrouter.ai', 443)\n"
         "except ConnectionRefusedError:\n    print('blocked')\n"

@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pytest
 
-from conftest import FAKE_KEY, FAKE_KEY_2
+from conftest import FAKE_KEY, FAKE_KEY_2, Cli
 from openclaw import __version__
 from openclaw.auth.store import AuthStore
 
@@ -94,7 +94,7 @@ def _assert_tree(home: Path) -> None:
     assert json.loads((state / "openclaw.json.bak").read_text()) == baseline
 
 
-def test_provider_page_form_succeeds(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_provider_page_form_succeeds(cli: Cli, home: Path) -> None:
     result = cli(
         "onboard", *COMMON, "--auth-choice", "apiKey", "--token-provider", "openrouter", "--token", FAKE_KEY
     )
@@ -113,7 +113,7 @@ def test_provider_page_form_succeeds(cli, home: Path) -> None:  # type: ignore[n
         ["--openrouter-api-key", FAKE_KEY],  # the choice follows from the key flag
     ],
 )
-def test_documented_forms_give_the_same_outcome(cli, home: Path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_documented_forms_give_the_same_outcome(cli: Cli, home: Path, args: list[str]) -> None:
     result = cli("onboard", *COMMON, *args)
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == OBSERVED_STDOUT
@@ -124,13 +124,13 @@ def test_documented_forms_give_the_same_outcome(cli, home: Path, args: list[str]
     "args",
     [["--auth-choice", "openrouter-api-key"], ["--auth-choice", "apiKey", "--token-provider", "openrouter"]],
 )
-def test_key_from_the_environment(cli, home: Path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_key_from_the_environment(cli: Cli, home: Path, args: list[str]) -> None:
     result = cli("onboard", *COMMON, *args, extra_env={"OPENROUTER_API_KEY": FAKE_KEY})
     assert result.code == 0, result.stderr
     _assert_observed_outcome(home)
 
 
-def test_no_tty_without_non_interactive_names_the_full_command(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_tty_without_non_interactive_names_the_full_command(cli: Cli, home: Path) -> None:
     result = cli("onboard", "--auth-choice", "apiKey", "--token-provider", "openrouter", "--token", FAKE_KEY)
     assert result.code == 1
     assert result.stdout == ""
@@ -145,7 +145,7 @@ def test_no_tty_without_non_interactive_names_the_full_command(cli, home: Path) 
     assert list(home.iterdir()) == []  # nothing created
 
 
-def test_non_interactive_requires_accept_risk(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_non_interactive_requires_accept_risk(cli: Cli, home: Path) -> None:
     result = cli(
         "onboard",
         "--non-interactive",
@@ -161,7 +161,7 @@ def test_non_interactive_requires_accept_risk(cli, home: Path) -> None:  # type:
     assert list(home.iterdir()) == []
 
 
-def test_missing_key_is_the_observed_error_and_creates_nothing(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_key_is_the_observed_error_and_creates_nothing(cli: Cli, home: Path) -> None:
     result = cli("onboard", *COMMON, "--auth-choice", "apiKey", "--token-provider", "openrouter")
     assert result.code == 1
     assert result.stderr == "Error: " + (CAPTURES / "a-apiKey-token.err").read_text()  # the real CLI's text
@@ -178,7 +178,7 @@ def test_missing_key_is_the_observed_error_and_creates_nothing(cli, home: Path) 
         ([], "--auth-choice"),
     ],
 )
-def test_bad_auth_options(cli, home: Path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_auth_options(cli: Cli, home: Path, args: list[str], needle: str) -> None:
     result = cli("onboard", *COMMON, *args)
     assert result.code != 0
     assert needle in result.stderr
@@ -186,7 +186,7 @@ def test_bad_auth_options(cli, home: Path, args: list[str], needle: str) -> None
     assert list(home.iterdir()) == []
 
 
-def test_other_provider_is_generic(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_other_provider_is_generic(cli: Cli, home: Path) -> None:
     result = cli("onboard", *COMMON, "--auth-choice", "moonshot-api-key", "--moonshot-api-key", FAKE_KEY_2)
     assert result.code == 0, result.stderr
     config = _config(home)
@@ -197,7 +197,7 @@ def test_other_provider_is_generic(cli, home: Path) -> None:  # type: ignore[no-
     assert _profiles(home)["moonshot:default"].secret == FAKE_KEY_2
 
 
-def test_rerun_keeps_primary_and_adds_a_second_provider(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rerun_keeps_primary_and_adds_a_second_provider(cli: Cli, home: Path) -> None:
     assert cli("onboard", *COMMON, "--openrouter-api-key", FAKE_KEY).code == 0
     assert cli("models", "set", "openrouter/anthropic/claude-sonnet-4-5").code == 0
     first = _config(home)
@@ -213,7 +213,7 @@ def test_rerun_keeps_primary_and_adds_a_second_provider(cli, home: Path) -> None
     assert json.loads((home / ".openclaw" / "openclaw.json.bak").read_text()) == first
 
 
-def test_rerun_without_a_key_reuses_the_stored_profile(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rerun_without_a_key_reuses_the_stored_profile(cli: Cli, home: Path) -> None:
     assert cli("onboard", *COMMON, "--openrouter-api-key", FAKE_KEY).code == 0
     result = cli("onboard", *COMMON, "--auth-choice", "openrouter-api-key")
     assert result.code == 0, result.stderr
@@ -221,7 +221,7 @@ def test_rerun_without_a_key_reuses_the_stored_profile(cli, home: Path) -> None:
     assert _profiles(home)["openrouter:default"].secret == FAKE_KEY
 
 
-def test_ref_mode_stores_a_key_reference(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ref_mode_stores_a_key_reference(cli: Cli, home: Path) -> None:
     env = {"OPENROUTER_API_KEY": FAKE_KEY}
     result = cli(
         "onboard", *COMMON, "--secret-input-mode", "ref", "--auth-choice", "openrouter-api-key", extra_env=env
@@ -234,7 +234,7 @@ def test_ref_mode_stores_a_key_reference(cli, home: Path) -> None:  # type: igno
     assert FAKE_KEY not in (home / ".openclaw" / "openclaw.json").read_text()
 
 
-def test_ref_mode_without_the_env_var_fails_fast(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ref_mode_without_the_env_var_fails_fast(cli: Cli, home: Path) -> None:
     for extra in ([], ["--openrouter-api-key", FAKE_KEY]):
         result = cli(
             "onboard", *COMMON, "--secret-input-mode", "ref", "--auth-choice", "openrouter-api-key", *extra
@@ -245,7 +245,7 @@ def test_ref_mode_without_the_env_var_fails_fast(cli, home: Path) -> None:  # ty
         assert list(home.iterdir()) == []
 
 
-def test_json_summary(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_json_summary(cli: Cli, home: Path) -> None:
     result = cli(
         "onboard", *COMMON, "--json", "--auth-choice", "openrouter-api-key", "--openrouter-api-key", FAKE_KEY
     )
@@ -257,7 +257,7 @@ def test_json_summary(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
         assert line in result.stderr
 
 
-def test_workspace_and_gateway_flags(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_workspace_and_gateway_flags(cli: Cli, home: Path, tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     result = cli(
         "onboard",
@@ -294,7 +294,7 @@ def test_workspace_and_gateway_flags(cli, home: Path, tmp_path: Path) -> None:  
     }
 
 
-def test_gateway_password_mode(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_password_mode(cli: Cli, home: Path) -> None:
     result = cli("onboard", *COMMON, "--openrouter-api-key", FAKE_KEY, "--gateway-auth", "password")
     assert result.code == 2
     assert "--gateway-password" in result.stderr
@@ -312,7 +312,7 @@ def test_gateway_password_mode(cli, home: Path) -> None:  # type: ignore[no-unty
     assert _config(home)["gateway"]["auth"] == {"mode": "password", "password": "hunter2hunter2"}
 
 
-def test_token_choice_stores_a_token_profile(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_token_choice_stores_a_token_profile(cli: Cli, home: Path) -> None:
     result = cli(
         "onboard",
         *COMMON,
@@ -335,7 +335,7 @@ def test_token_choice_stores_a_token_profile(cli, home: Path) -> None:  # type: 
     }
 
 
-def test_skip_choice_writes_config_without_a_credential(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_skip_choice_writes_config_without_a_credential(cli: Cli, home: Path) -> None:
     result = cli("onboard", *COMMON, "--auth-choice", "skip")
     assert result.code == 0, result.stderr
     config = _config(home)
@@ -344,7 +344,7 @@ def test_skip_choice_writes_config_without_a_credential(cli, home: Path) -> None
     assert _profiles(home) == {}
 
 
-def test_remote_mode_is_refused_clearly(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_remote_mode_is_refused_clearly(cli: Cli, home: Path) -> None:
     result = cli("onboard", *COMMON, "--mode", "remote", "--openrouter-api-key", FAKE_KEY)
     assert result.code == 2
     assert "--mode remote is not supported" in result.stderr
@@ -352,7 +352,7 @@ def test_remote_mode_is_refused_clearly(cli, home: Path) -> None:  # type: ignor
 
 
 @pytest.mark.parametrize("bind", ["tailnet", "auto", "custom"])
-def test_a_bind_the_gateway_cannot_serve_is_refused(cli, home: Path, bind: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bind_the_gateway_cannot_serve_is_refused(cli: Cli, home: Path, bind: str) -> None:
     """The gateway refuses to start on these (no Tailscale, no customBindHost): onboarding must
     not write them."""
     result = cli("onboard", *COMMON, "--gateway-bind", bind, "--openrouter-api-key", FAKE_KEY)
@@ -361,7 +361,7 @@ def test_a_bind_the_gateway_cannot_serve_is_refused(cli, home: Path, bind: str) 
     assert not (home / ".openclaw" / "openclaw.json").exists()
 
 
-def test_custom_bind_with_a_custom_host(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_custom_bind_with_a_custom_host(cli: Cli, home: Path) -> None:
     assert cli("config", "set", "gateway.customBindHost", "127.0.0.2").code == 0
     result = cli("onboard", *COMMON, "--gateway-bind", "custom", "--openrouter-api-key", FAKE_KEY)
     assert result.code == 0, result.stderr
@@ -380,7 +380,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(click.termui, "hidden_prompt_func", hidden)
 
 
-def test_interactive_run(cli, home: Path, terminal: None) -> None:  # type: ignore[no-untyped-def]
+def test_interactive_run(cli: Cli, home: Path, terminal: None) -> None:
     result = cli("onboard", input=f"1\n{FAKE_KEY}\ny\n")
     assert result.code == 0, result.stderr
     assert "Which provider do you want to use?" in result.stderr
@@ -391,7 +391,7 @@ def test_interactive_run(cli, home: Path, terminal: None) -> None:  # type: igno
     _assert_observed_outcome(home)
 
 
-def test_interactive_offers_the_env_key_and_can_be_declined(cli, home: Path, terminal: None) -> None:  # type: ignore[no-untyped-def]
+def test_interactive_offers_the_env_key_and_can_be_declined(cli: Cli, home: Path, terminal: None) -> None:
     env = {"OPENROUTER_API_KEY": FAKE_KEY}
     result = cli(
         "onboard", "--auth-choice", "openrouter-api-key", input="n\n" + FAKE_KEY_2 + "\nn\n", extra_env=env
@@ -405,7 +405,7 @@ def test_interactive_offers_the_env_key_and_can_be_declined(cli, home: Path, ter
     _assert_observed_outcome(home)
 
 
-def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]
+def test_help_has_examples(cli: Cli) -> None:
     result = cli("onboard", "--help")
     assert result.code == 0
     assert "Examples:" in result.stdout
@@ -413,7 +413,7 @@ def test_help_has_examples(cli) -> None:  # type: ignore[no-untyped-def]
     assert "--moonshot-api-key" in result.stdout
 
 
-def test_ref_mode_does_not_migrate_an_existing_plaintext_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ref_mode_does_not_migrate_an_existing_plaintext_key(cli: Cli, home: Path) -> None:
     assert cli("onboard", *COMMON, "--openrouter-api-key", FAKE_KEY).code == 0
     env = {"OPENROUTER_API_KEY": FAKE_KEY_2}
     result = cli(

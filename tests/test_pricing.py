@@ -3,6 +3,8 @@ unknown prices (no cost rather than a wrong one), failed attempts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from openclaw.catalog.models import ModelCatalog
@@ -57,7 +59,7 @@ def test_bundled_prices_count_as_catalog() -> None:
     assert priced.cost_source == "catalog"
 
 
-def test_config_price(home) -> None:  # type: ignore[no-untyped-def]
+def test_config_price(home: Path) -> None:
     raw = {
         "models": {
             "providers": {

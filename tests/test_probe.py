@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKE_KEY, FAKE_KEY_2
+from conftest import FAKE_KEY, FAKE_KEY_2, Cli
 from openclaw.paths import resolve_paths
-from openclaw.testing import Reply
+from openclaw.testing import FakeUpstream, Reply
 from openclaw.usage.sqlite_store import SqliteStore
 
 KEY_3 = "sk-or-test-3333333333333333333333333333aaaa"
@@ -36,7 +36,9 @@ def keys_env() -> dict[str, str]:
     }
 
 
-def test_probe_buckets_per_credential(cli, home: Path, upstream_thread, keys_env) -> None:  # type: ignore[no-untyped-def]
+def test_probe_buckets_per_credential(
+    cli: Cli, home: Path, upstream_thread: FakeUpstream, keys_env: dict[str, str]
+) -> None:
     write_config(home, upstream_thread.base_url)
     upstream_thread.on_key(FAKE_KEY_2, Reply.status(401, "Invalid API key"))
     upstream_thread.on_key(KEY_3, Reply.status(429))
@@ -68,7 +70,9 @@ def test_probe_buckets_per_credential(cli, home: Path, upstream_thread, keys_env
     assert {r["profile_id"] for r in rows} == set(by_label)
 
 
-def test_probe_text_filters_and_timeout(cli, home: Path, upstream_thread, keys_env) -> None:  # type: ignore[no-untyped-def]
+def test_probe_text_filters_and_timeout(
+    cli: Cli, home: Path, upstream_thread: FakeUpstream, keys_env: dict[str, str]
+) -> None:
     write_config(home, upstream_thread.base_url)
     upstream_thread.on_key(FAKE_KEY, Reply.hang())
     result = cli(
@@ -94,7 +98,7 @@ def test_probe_text_filters_and_timeout(cli, home: Path, upstream_thread, keys_e
     assert upstream_thread.chat_requests[0].json.get("max_completion_tokens") == 3
 
 
-def test_probe_without_a_key_says_missing_credential(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_probe_without_a_key_says_missing_credential(cli: Cli, home: Path) -> None:
     # the real openrouter.ai base URL and no key: nothing may be sent (the network guard checks)
     write_config(home, "https://openrouter.ai/api/v1")
     result = cli("models", "status", "--probe", "--json")
@@ -112,13 +116,15 @@ def test_probe_without_a_key_says_missing_credential(cli, home: Path) -> None:  
         (["--probe", "--probe-max-tokens", "-1"], "--probe-max-tokens must be > 0."),
     ],
 )
-def test_probe_flag_errors(cli, home: Path, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_probe_flag_errors(cli: Cli, home: Path, args: list[str], message: str) -> None:
     result = cli("models", "status", *args)
     assert result.code == 2
     assert message in result.stderr
 
 
-def test_status_without_probe_sends_nothing(cli, home: Path, upstream_thread, keys_env) -> None:  # type: ignore[no-untyped-def]
+def test_status_without_probe_sends_nothing(
+    cli: Cli, home: Path, upstream_thread: FakeUpstream, keys_env: dict[str, str]
+) -> None:
     write_config(home, upstream_thread.base_url)
     result = cli("models", "status", "--json", extra_env=keys_env)
     assert result.code == 0, result.output

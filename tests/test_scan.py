@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, Cli
 from openclaw.catalog.openrouter_catalog import CatalogEntry, parse_entry
 from openclaw.cli.models_probe import ProbeOutcome
 from openclaw.cli.models_scan import Candidate, filter_candidates, rank
@@ -120,7 +120,7 @@ def write_config(home: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def test_scan_no_probe_lists_ranked_free_models(cli, home: Path, scan_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_scan_no_probe_lists_ranked_free_models(cli: Cli, home: Path, scan_upstream: FakeUpstream) -> None:
     write_config(home, {"models": {"providers": {"openrouter": {"baseUrl": scan_upstream.base_url}}}})
     result = cli("models", "scan", "--no-probe", "--max-candidates", "3")
     assert result.code == 0, result.output
@@ -138,7 +138,7 @@ def test_scan_no_probe_lists_ranked_free_models(cli, home: Path, scan_upstream: 
     assert data["candidates"][0]["paramsB"] == 72.0
 
 
-def test_scan_probes_then_sets_the_default(cli, home: Path, scan_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_scan_probes_then_sets_the_default(cli: Cli, home: Path, scan_upstream: FakeUpstream) -> None:
     path = write_config(home, {"models": {"providers": {"openrouter": {"baseUrl": scan_upstream.base_url}}}})
     scan_upstream.set_default(Reply.status(404, "No endpoints found that support tool use."))
     scan_upstream.on_model("meta-llama/llama-3.3-70b-instruct:free", Reply.tool_call("ping"))
@@ -173,7 +173,9 @@ def test_scan_probes_then_sets_the_default(cli, home: Path, scan_upstream: FakeU
     assert "Default model: openrouter/meta-llama/llama-3.3-70b-instruct:free" in done.stderr
 
 
-def test_scan_without_a_key_explains_and_shows_metadata(cli, home: Path, scan_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_scan_without_a_key_explains_and_shows_metadata(
+    cli: Cli, home: Path, scan_upstream: FakeUpstream
+) -> None:
     # the catalogue comes from the fake; chat would go to openrouter.ai, which has no key here
     write_config(home, {"models": {"catalogRefresh": {"url": f"{scan_upstream.base_url}/models"}}})
     result = cli("models", "scan", "--max-candidates", "2")
@@ -186,7 +188,7 @@ def test_scan_without_a_key_explains_and_shows_metadata(cli, home: Path, scan_up
     assert cli("models", "scan", "--set-default", "--no-probe").code == 2
 
 
-def test_scan_offline_uses_the_bundled_snapshot(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_scan_offline_uses_the_bundled_snapshot(cli: Cli, home: Path) -> None:
     write_config(home, {"models": {"catalogRefresh": {"url": "http://127.0.0.1:9/api/v1/models"}}})
     result = cli("models", "scan", "--no-probe", "--json")
     assert result.code == 0, result.output
