@@ -11,6 +11,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typeshed's own (private) aliases, so the wrappers match what they replace
+    from _socket import _Address
+    from _socket import socket as _RawSocket  # the class that defines connect()
+    from socket import _GetAddrInfoResult
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 _INSTALLED: list[bool] = []
@@ -53,26 +59,27 @@ def install() -> None:
     real_connect_ex = socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo
 
-    def check(sock: socket.socket, address: object) -> None:
+    def check(sock: _RawSocket, address: object) -> None:
         if sock.family == socket.AF_UNIX:
             return
         host = address[0] if isinstance(address, tuple) and address else address
         if not _is_loopback(host):
             raise _blocked(f"connect {address!r}")
 
-    def connect(self: socket.socket, address: object) -> None:
+    def connect(self: _RawSocket, address: _Address) -> None:
         check(self, address)
-        return real_connect(self, address)  # type: ignore[arg-type]
+        return real_connect(self, address)
 
-    def connect_ex(self: socket.socket, address: object) -> int:
+    def connect_ex(self: _RawSocket, address: _Address) -> int:
         check(self, address)
-        return real_connect_ex(self, address)  # type: ignore[arg-type]
+        return real_connect_ex(self, address)
 
-    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    def getaddrinfo(host: bytes | str | None, *args: Any, **kwargs: Any) -> _GetAddrInfoResult:
         if host is not None and not _is_loopback(host):
             raise _blocked(f"resolve {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        return real_getaddrinfo(host, *args, **kwargs)
 
+    # Patching the class is the point of this module; mypy refuses any assignment to a method.
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.getaddrinfo = getaddrinfo
