@@ -37,7 +37,9 @@ def sessions_dir(home: Path, agent: str = "main") -> Path:
 
 
 def index(home: Path, agent: str = "main") -> dict[str, Any]:
-    return json.loads((sessions_dir(home, agent) / "sessions.json").read_text())  # type: ignore[no-any-return]
+    data = json.loads((sessions_dir(home, agent) / "sessions.json").read_text())
+    assert isinstance(data, dict), data
+    return data
 
 
 def transcript(home: Path, session_id: str, agent: str = "main") -> list[dict[str, Any]]:

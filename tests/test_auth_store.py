@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -29,7 +30,8 @@ def store(tmp_path: Path) -> AuthStore:
     return AuthStore(tmp_path / "home" / ".openclaw" / "state" / "openclaw.sqlite")
 
 
-def _rows(path: Path) -> dict[str, object]:
+def _rows(path: Path) -> dict[str, Any]:
+    """Each state row's parsed JSON value (``Any``: the tests index into them)."""
     conn = sqlite3.connect(path)
     try:
         return {
@@ -185,14 +187,14 @@ def test_reads_the_real_openclaw_format(store: AuthStore) -> None:
         "usageStats": {"openrouter:default": {"errorCount": 0, "lastProbeAt": 1795485563543}},
     }
     assert rows["config.lastTouchedAt"] == "2026-11-24T01:44:55.138Z"
-    assert set(rows[STORE_KEY]["profiles"]) == {"openrouter:default", "openrouter:second", "openrouter:third"}  # type: ignore[index]
+    assert set(rows[STORE_KEY]["profiles"]) == {"openrouter:default", "openrouter:second", "openrouter:third"}
 
 
 def test_unknown_fields_are_preserved(store: AuthStore) -> None:
     store.path.parent.mkdir(parents=True, mode=0o700)
     conn = sqlite3.connect(store.path)
     conn.execute("CREATE TABLE config_machine_state (state_key TEXT PRIMARY KEY, value_json, updated_at_ms)")
-    value = {
+    value: dict[str, Any] = {
         "version": 1,
         "lastGood": {"openai": "openai:me"},
         "profiles": {
@@ -217,8 +219,8 @@ def test_unknown_fields_are_preserved(store: AuthStore) -> None:
     assert profile.extra == {"refresh": "rt", "accountId": "acc"}
     store.upsert(AuthProfile(id="openrouter:default", provider="openrouter", secret=FAKE_KEY))
     row = _rows(store.path)[STORE_KEY]
-    assert row["lastGood"] == {"openai": "openai:me"}  # type: ignore[index]
-    assert row["profiles"]["openai:me"] == value["profiles"]["openai:me"]  # type: ignore[index]
+    assert row["lastGood"] == {"openai": "openai:me"}
+    assert row["profiles"]["openai:me"] == value["profiles"]["openai:me"]
 
 
 def test_order_overrides_per_agent_and_cleanup_on_remove(store: AuthStore) -> None:

@@ -8,10 +8,11 @@ import pytest
 
 from openclaw.errors import RefError
 from openclaw.routing.chain import build_target
+from openclaw.routing.types import Target
 from test_router_support import make_runtime, selection
 
 
-def keys(target) -> list[str]:  # type: ignore[no-untyped-def]
+def keys(target: Target) -> list[str]:
     return [str(ref) for ref in target.candidates]
 
 

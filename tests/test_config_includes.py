@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from openclaw.config.includes import MAX_DEPTH
+from openclaw.config.loader import ConfigSnapshot
 from openclaw.errors import ConfigError, ConfigParseError, ConfigSubstitutionError
 from openclaw.runtime import load_snapshot
 
@@ -25,7 +26,7 @@ def put(path: Path, text: str) -> Path:
     return path
 
 
-def load(env: dict[str, str]):  # type: ignore[no-untyped-def]
+def load(env: dict[str, str]) -> ConfigSnapshot:
     return load_snapshot(env, cwd=Path(env["HOME"]))[1]
 
 

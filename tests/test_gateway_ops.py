@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
@@ -62,7 +63,7 @@ async def spawn(home: Path, upstream: FakeUpstream, *args: str, listeners: int =
     return GatewayProcess(proc, port, started, time.monotonic() - started)
 
 
-async def status(home: Path) -> tuple[int, dict[str, object]]:
+async def status(home: Path) -> tuple[int, dict[str, Any]]:
     result = await asyncio.to_thread(run_cli, ["gateway", "status", "--json"], clean_env(home))
     return result.code, orjson.loads(result.stdout)
 
@@ -86,7 +87,8 @@ async def test_run_status_and_sigterm_drains_a_stream(home: Path, upstream: Fake
     text = raw.decode()
     assert text.rstrip().endswith("data: [DONE]") and '"finish_reason":"stop"' in text  # drained, not cut
     assert await asyncio.wait_for(gw.proc.wait(), 15) == 0
-    stderr = (await gw.proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert gw.proc.stderr is not None
+    stderr = (await gw.proc.stderr.read()).decode()
     assert "draining" in stderr and "stopped" in stderr and TOKEN not in stderr and FAKE_KEY not in stderr
     assert not runtime_file.exists()
     code, report = await status(home)
@@ -97,7 +99,7 @@ async def test_workers_share_the_port(home: Path, upstream: FakeUpstream) -> Non
     gw = await spawn(home, upstream, "--workers", "2", "--log-format", "json", listeners=2)
     try:
         code, report = await status(home)
-        assert code == 0 and report["workers"] == 2 and len(report["workerPids"]) == 2  # type: ignore[arg-type]
+        assert code == 0 and report["workers"] == 2 and len(report["workerPids"]) == 2
         workers = set()
         async with aiohttp.ClientSession() as session:
             for _ in range(40):

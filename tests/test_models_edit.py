@@ -32,7 +32,9 @@ def _config(home: Path) -> dict[str, Any]:
 
 
 def _defaults(home: Path) -> dict[str, Any]:
-    return _config(home)["agents"]["defaults"]  # type: ignore[no-any-return]
+    defaults = _config(home)["agents"]["defaults"]
+    assert isinstance(defaults, dict), defaults
+    return defaults
 
 
 def test_set_as_observed(cli: Cli, onboarded: Path) -> None:

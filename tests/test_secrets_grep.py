@@ -61,7 +61,8 @@ async def test_router_failures_leak_no_key(home: Path, upstream: FakeUpstream) -
     # a committed stream that then fails with an error chunk echoing the key
     upstream.reset()
     upstream.queue(Reply.stream_error(after_chunks=2, code=500, message=f"upstream saw {FAKE_KEY_2}"))
-    await rt.state.clear()  # type: ignore[union-attr]
+    assert rt.state is not None
+    await rt.state.clear()
     run = await router.open(chat(stream=True), build_target(rt, None), router.context("gateway"))
     events = [e async for e in run.events()]
     assert isinstance(events[-1], ErrorEvent)

@@ -4,7 +4,7 @@ in-memory seam that splits the upstream bytes at every position."""
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import orjson
 import pytest
@@ -197,10 +197,11 @@ async def test_leaving_a_stream_early_closes_the_upstream_connection(
 ) -> None:
     upstream.queue(Reply.text("abcdef", chunks=list("abcdef"), interval=0.05))
     stream = transport(http).stream(make_call(provider(upstream.base_url), SONNET))
+    assert isinstance(stream, AsyncGenerator)  # typed AsyncIterator in Transport; closing needs aclose()
     async for event in stream:
         if isinstance(event, TextDelta):
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     assert await upstream.wait_for(lambda u: u.aborted_responses == 1)
 
 
@@ -318,8 +319,9 @@ async def test_stopping_at_finish_leaves_a_reusable_connection(
     t = transport(http)
     for _ in range(3):
         stream = t.stream(make_call(provider(upstream.base_url), SONNET))
+        assert isinstance(stream, AsyncGenerator)  # typed AsyncIterator in Transport; closing needs aclose()
         async for event in stream:
             if isinstance(event, Finish):
                 break
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
     assert upstream.connections_opened == 1 and upstream.aborted_responses == 0
