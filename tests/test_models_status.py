@@ -187,7 +187,8 @@ def test_unusable_profiles_come_from_the_state_backend(env: dict[str, str], home
     runtime = Runtime.from_snapshot(paths, snapshot)
     assert build_status(runtime).data["auth"]["unusableProfiles"] == []
     now = time.time()
-    runtime.state = _FakeState([Cooldown(key="openrouter:default", reason="rate_limit", until=now + 600)])  # type: ignore[assignment]
+    fake = _FakeState([Cooldown(key="openrouter:default", reason="rate_limit", until=now + 600)])
+    runtime.state = fake  # type: ignore[assignment]  # a partial StateBackend: status reads all_cooldowns only
     report = build_status(runtime)
     (entry,) = report.data["auth"]["unusableProfiles"]
     assert (entry["profileId"], entry["kind"], entry["reason"]) == (
