@@ -57,11 +57,16 @@ class RouterRun:
             for event in self._opened.buffered:
                 yield self._see(event)
             if not self._opened.complete:
-                async for event in self._opened.stream:
-                    if self._done:
-                        continue  # nothing follows a finish; let the transport drain
+                stream = self._opened.stream
+                async for event in stream:
                     kind = type(event)
-                    yield event if kind is TextDelta or kind is ReasoningDelta else self._see(event)
+                    if kind is TextDelta or kind is ReasoningDelta:
+                        yield event
+                        continue
+                    yield self._see(event)
+                    if self._done:  # nothing follows a finish; let the transport drain
+                        await _drain(stream)
+                        break
                 self._drained = True
             if not self._done:
                 raise ProviderError("the stream ended without a finish", kind="cut")
@@ -134,3 +139,9 @@ class RouterRun:
         walk.rec.broken(cand.slot, err, ts=ts, latency_ms=latency)
         if err.reason != CANCELLED and policy_for(err.reason).action != "retry":
             await walk.cool_down(cand, err)  # one cut or 5xx mid-answer does not bench a model
+
+
+async def _drain(stream: AsyncIterator[StreamEvent]) -> None:
+    """Read what a transport sends after the finish (nothing the caller should see)."""
+    async for _ in stream:
+        pass
