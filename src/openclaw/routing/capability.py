@@ -25,12 +25,13 @@ CAPABILITY = "capability"
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 800
 _MESSAGE_OVERHEAD = 4  # role and separators, per message
+_MESSAGE_CHARS = _MESSAGE_OVERHEAD * CHARS_PER_TOKEN
 
 
 def _counts(request: ChatRequest) -> tuple[int, int]:
     """(characters, images) in the request's messages and tool definitions."""
     messages = request.messages
-    chars = len(messages) * _MESSAGE_OVERHEAD * CHARS_PER_TOKEN
+    chars = len(messages) * _MESSAGE_CHARS
     images = 0
     for message in messages:
         content = message.content
@@ -45,8 +46,9 @@ def _counts(request: ChatRequest) -> tuple[int, int]:
         if message.tool_calls:
             for call in message.tool_calls:
                 chars += len(call.name) + len(call.arguments)
-    if request.tools:
-        for tool in request.tools:
+    tools = request.tools
+    if tools:
+        for tool in tools:
             chars += len(tool.name) + len(tool.description or "") + 200  # schema, roughly
     return chars, images
 

@@ -140,7 +140,7 @@ class Router:
                     add(event)
                 if not agg.finished or agg.result_.finish_reason == "content_filter":
                     check_whole(agg)
-                opened = Opened(stream, complete=True, agg=agg)
+                opened = Opened(stream, (), True, agg)  # positional: stream, buffered, complete, agg
             except BaseException as exc:
                 err = await walk.failed(cand, stream, exc)
         if opened is None or cand is None:

@@ -77,6 +77,9 @@ class _Trouble(msgspec.Struct):
     cred_errors: list[CredentialError] = msgspec.field(default_factory=list)
     refused: list[InputError] = msgspec.field(default_factory=list)  # features not carried
     models: dict[int, tuple[Candidate, ...]] = msgspec.field(default_factory=dict)  # by position
+    last: ProviderError | None = None  # the last failure of a sent candidate
+    verdict: ProviderError | None = None  # the last candidate's failure (see Walk._pass)
+    primed: Candidate | None = None  # sent before the passes began (see Walk.run)
 
 
 class Walk:
@@ -85,15 +88,12 @@ class Walk:
         "_trouble",
         "clean",
         "ctx",
-        "last",
         "opened_at",
-        "primed",
         "r",
         "rec",
         "request",
         "sent",
         "target",
-        "verdict",
     )
 
     def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
@@ -108,12 +108,9 @@ class Walk:
             ctx.deadline = cap
         self._budget: Budget | None = None  # made on first need (the happy path needs none)
         self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream)
-        self.last: ProviderError | None = None
         self.sent = 0
         self._trouble: _Trouble | None = None
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
-        self.verdict: ProviderError | None = None  # the last candidate's failure (see _pass)
-        self.primed: Candidate | None = None  # sent before the passes began (see run)
         self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
 
     @property
@@ -160,12 +157,13 @@ class Walk:
         """The first candidate to reach the commit point. ``primed``: the candidate from
         :meth:`first` that was already sent and failed with ``primed_err`` (None: its transport
         refused the request); the passes take that outcome as their first candidate's."""
-        self.primed = primed
+        t = self.t
+        t.primed = primed
         passes = min(self.r.policy.max_retries + 1, _MAX_PASSES_HARD)
         for pass_no in range(passes):
             for cand in self._pass(pass_no):
-                if cand is self.primed:
-                    self.primed = None
+                if cand is t.primed:
+                    t.primed = None
                     opened, err = None, primed_err
                 else:
                     opened, err = await self.attempt(cand, whole)
@@ -181,7 +179,7 @@ class Walk:
                 if policy_for(err.reason or "").action == "stop":
                     raise self._failure(stopped=err)
                 await self._after_failure(cand, err)
-                self.verdict = err
+                t.verdict = err
             wait = self._next_wait() if pass_no + 1 < passes else None
             if wait is None:
                 break
@@ -189,20 +187,21 @@ class Walk:
         raise self._failure()
 
     def _pass(self, pass_no: int) -> Iterator[Candidate]:
-        """Candidates to try in this pass, in order. After each one fails, ``self.verdict``
+        """Candidates to try in this pass, in order. After each one fails, ``self.t.verdict``
         holds its error, which decides between the next key and the next model."""
+        t = self.t
         for index, ref in enumerate(self.target.candidates):
             rotations = 0
             for cand in self._candidates(index, ref):
-                if cand is self.primed:  # already sent: its outcome is the walk's to handle
+                if cand is t.primed:  # already sent: its outcome is the walk's to handle
                     pass
                 elif self.sent and self.budget.expired():
                     return
                 elif not self._eligible(cand, pass_no):
                     continue
-                self.verdict = None
+                t.verdict = None
                 yield cand
-                err = self.verdict
+                err = t.verdict
                 policy = policy_for(err.reason or "") if err is not None else None
                 if policy is None or policy.action != "next_key":
                     break
@@ -344,7 +343,7 @@ class Walk:
         if err.reason not in REASONS:
             err.reason = classify(err)
         err.message = self.r.runtime.redactor(err.message or "")
-        self.last = err
+        self.t.last = err
         latency = (self.r.clock.monotonic() - started) * 1000.0
         self.rec.failed(cand.slot, err, ts=ts, latency_ms=latency)
 
@@ -423,7 +422,7 @@ class Walk:
             stamp = time.strftime("%H:%M:%S", time.localtime(retry_at))
             message += f". Retry in {_span(left)} (at {stamp}), or clear cooldowns with "
             message += "`openclaw models auth clear-cooldowns`"
-        last = self.last if self.sent else _all_skipped(attempts, retry_at, self.r.clock.now())
+        last = self.t.last if self.sent else _all_skipped(attempts, retry_at, self.r.clock.now())
         return FailoverError(attempts, last=last, retry_at=retry_at, message=message + ".")
 
 
