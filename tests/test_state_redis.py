@@ -35,6 +35,11 @@ HOUR = 3600.0
 SCHED = CooldownSchedule()
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis reply field as text (the sync client returns bytes unless decode_responses is set)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def fail(key: str, reason: str = "rate_limit", now: float = T0, **kw: Any) -> Cooldown:
     return SCHED.next(None, key=key, reason=reason, now=now, **kw)
 
@@ -226,7 +231,7 @@ async def test_key_scheme_expiry_and_event(redis_prefix: str) -> None:
     stored = client.hgetall(f"{redis_prefix}cooldown:openrouter:default|openrouter/a/b")
     seq = int(client.get(f"{redis_prefix}cooldown-seq"))  # type: ignore[arg-type]
     assert seq > now * 1e6  # numbered from Redis's clock (microseconds), so a restart never goes back
-    assert {k.decode(): v.decode() for k, v in stored.items()} == {
+    assert {_text(k): _text(v) for k, v in stored.items()} == {
         "key": "openrouter:default|openrouter/a/b",
         "reason": "rate_limit",
         "until": repr(until_at),

@@ -113,8 +113,9 @@ async def test_two_runtimes_share_cooldowns_and_the_happy_path_is_free(
     keys = {"OPENROUTER_API_KEYS": f"{FAKE_KEY},{FAKE_KEY_2}"}
     one = open_test_runtime(home, config, **keys)
     two = open_test_runtime(home, config, **keys)
-    assert isinstance(one.state, RedisState) and isinstance(two.state, RedisState)
-    assert await until(lambda: one.state.synced_at is not None and two.state.synced_at is not None)
+    state_one, state_two = one.state, two.state
+    assert isinstance(state_one, RedisState) and isinstance(state_two, RedisState)
+    assert await until(lambda: state_one.synced_at is not None and state_two.synced_at is not None)
     router_one, router_two = make_test_router(one), make_test_router(two)
 
     await router_one.complete(chat(), build_target(one, None), router_one.context("gateway"))
@@ -122,7 +123,6 @@ async def test_two_runtimes_share_cooldowns_and_the_happy_path_is_free(
         ("anthropic/claude-sonnet-4-5", FAKE_KEY),
         ("anthropic/claude-sonnet-4-5", FAKE_KEY_2),
     ]
-    state_two = two.state
     assert await until(lambda: bool(state_two.all_cooldowns(time.time())))
     [cooled] = state_two.all_cooldowns(time.time())  # seen by the other runtime
     assert cooled.key.endswith(f"#{fingerprint(FAKE_KEY)}|{SONNET}") and cooled.reason == "rate_limit"
