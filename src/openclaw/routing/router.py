@@ -114,7 +114,7 @@ class Router:
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
         walk = Walk(self, request, target, ctx)
-        cand = walk.first()  # the happy path: one frame between here and the network
+        cand = walk.head  # the happy path: one frame between here and the network
         opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=False, primed=cand, primed_err=err)
@@ -128,7 +128,7 @@ class Router:
     ) -> tuple[ChatResult, Served]:
         """The whole answer (any failure before its end can still fail over)."""
         walk = Walk(self, request, target, ctx)
-        cand = walk.first()
+        cand = walk.head
         opened: Opened | None = None
         err: ProviderError | None = None
         if cand is not None:  # the happy path, read right here: no frame between this and the
@@ -146,13 +146,17 @@ class Router:
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
         served = self._served(walk, opened, cand)
-        assert opened.agg is not None
-        result = opened.agg.result()
+        folded = opened.agg
+        assert folded is not None
+        result = folded.result()
         rec = walk.rec
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
-        if result.usage is not None:
-            result.usage = price_usage(result.usage, cand.facts)
+        usage = result.usage
+        if usage is not None:
+            priced = price_usage(usage, cand.facts)
+            if priced is not usage:  # usually the same (a provider-reported cost); a struct's
+                result.usage = priced  # setattr is not free
         if rec.ledger is not None:
             latency = rec.attempts[-1].latency_ms  # read whole: the commit was the end
             rec.finished(

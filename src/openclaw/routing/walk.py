@@ -80,14 +80,15 @@ class _Trouble(msgspec.Struct):
     last: ProviderError | None = None  # the last failure of a sent candidate
     verdict: ProviderError | None = None  # the last candidate's failure (see Walk._pass)
     primed: Candidate | None = None  # sent before the passes began (see Walk.run)
+    budget: Budget | None = None  # the request's deadline, for waits and retries (Walk.budget)
 
 
 class Walk:
     __slots__ = (
-        "_budget",
         "_trouble",
         "clean",
         "ctx",
+        "head",
         "opened_at",
         "r",
         "rec",
@@ -106,19 +107,36 @@ class Walk:
         cap = router.clock.monotonic() + router.policy.request_timeout
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
-        self._budget: Budget | None = None  # made on first need (the happy path needs none)
-        self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream)
+        self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream, [])
         self.sent = 0
-        self._trouble: _Trouble | None = None
+        self._trouble: _Trouble | None = None  # made on first need (the happy path needs none)
         self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
         self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
+        # The happy path: the chain's first candidate, if it can go out at once (its model usable
+        # and fit for the request, its key and model not cooling down), else None. The caller
+        # sends it itself (:meth:`attempt`), with no pass generator and no :meth:`run` frame
+        # between it and the network, and calls :meth:`run` only if it fails (or if there is
+        # no such candidate).
+        self.head: Candidate | None = None
+        entry = router.model_entry(target.candidates[0])
+        if entry.candidates and capability.check(request, entry.facts) is None:
+            first = entry.candidates[0]
+            records, recent = router.state_records, router.recent_records
+            if (records is not None and not records) or (  # nothing on record at all, or
+                # one in-memory lookup: "cooling?" and "reset after?"
+                recent is not None and not recent((first.cred_key, first.model_key), router.clock.now())
+            ):
+                self.clean = self.head = first  # nothing on record about it: no reset after it answers
+            elif self._eligible(first, 0):
+                self.head = first
 
     @property
     def budget(self) -> Budget:
         """The request's deadline, for waits and retries."""
-        budget = self._budget
+        t = self.t
+        budget = t.budget
         if budget is None:
-            budget = self._budget = Budget(self.ctx.deadline, self.r.clock.monotonic)
+            budget = t.budget = Budget(self.ctx.deadline, self.r.clock.monotonic)
         return budget
 
     @property
@@ -130,32 +148,11 @@ class Walk:
 
     # -- the walk ----------------------------------------------------------------------------
 
-    def first(self) -> Candidate | None:
-        """The chain's first candidate if it can go out at once (its model usable and fit for
-        the request, its key and model not cooling down), else None.
-
-        This is the happy path: the caller sends it itself (:meth:`attempt`), with no pass
-        generator and no :meth:`run` frame between it and the network, and calls :meth:`run`
-        only if it fails (or if there is no such candidate)."""
-        r = self.r
-        entry = r.model_entry(self.target.candidates[0])
-        if not entry.candidates or capability.check(self.request, entry.facts) is not None:
-            return None
-        first = entry.candidates[0]
-        records, recent = r.state_records, r.recent_records
-        if (records is not None and not records) or (  # nothing on record at all, or
-            # one in-memory lookup: "cooling?" and "reset after?"
-            recent is not None and not recent((first.cred_key, first.model_key), r.clock.now())
-        ):
-            self.clean = first  # nothing on record about it: no reset after it answers
-            return first
-        return first if self._eligible(first, 0) else None
-
     async def run(
         self, *, whole: bool, primed: Candidate | None = None, primed_err: ProviderError | None = None
     ) -> tuple[Opened, Candidate]:
         """The first candidate to reach the commit point. ``primed``: the candidate from
-        :meth:`first` that was already sent and failed with ``primed_err`` (None: its transport
+        ``head`` that was already sent and failed with ``primed_err`` (None: its transport
         refused the request); the passes take that outcome as their first candidate's."""
         t = self.t
         t.primed = primed
