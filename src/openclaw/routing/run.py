@@ -59,11 +59,10 @@ class RouterRun:
             if not self._opened.complete:
                 stream = self._opened.stream
                 async for event in stream:
-                    kind = type(event)
-                    if kind is TextDelta or kind is ReasoningDelta:
+                    if type(event) is TextDelta:  # most of a stream: passed on as it is
                         yield event
                         continue
-                    yield self._see(event)
+                    yield event if type(event) is ReasoningDelta else self._see(event)
                     if self._done:  # nothing follows a finish; let the transport drain
                         await _drain(stream)
                         break
