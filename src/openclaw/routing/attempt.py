@@ -4,8 +4,8 @@
 fragment, or a finish) and keeps them buffered together with the live iterator; anything that
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
 error chunk, a finish that only says ``content_filter``) raises
-:class:`~openclaw.errors.ProviderError` and the upstream connection is closed.
-:func:`read_whole` reads the whole answer, folded into an
+:class:`~openclaw.errors.ProviderError`, and the caller (``Walk.failed``) closes the upstream
+connection. :func:`read_whole` reads the whole answer, folded into an
 :class:`~openclaw.wire.aggregate.Aggregator`, before anyone sees it (non-streaming callers), so
 any failure up to the very end can still fail over; :func:`check_whole` judges it.
 
@@ -71,22 +71,18 @@ def _filtered() -> ProviderError:
 
 async def read_to_commit(stream: AsyncIterator[StreamEvent]) -> Opened:
     """Events up to the first content event (the commit point), buffered; the caller reads on
-    from the live stream."""
+    from the live stream (and closes it if this raises)."""
     buffered: list[StreamEvent] = []
     opened = Opened(stream, buffered)
-    try:
-        async for event in stream:
-            buffered.append(event)
-            kind = type(event)
-            if kind is ResponseInfo or kind is UsageEvent:
-                continue
-            if kind is Finish and event.reason == "content_filter":  # type: ignore[union-attr]
-                raise _filtered()
-            return opened
-        raise ProviderError("the stream ended before any content", kind="cut")
-    except BaseException:
-        await close_quietly(stream)
-        raise
+    async for event in stream:
+        buffered.append(event)
+        kind = type(event)
+        if kind is ResponseInfo or kind is UsageEvent:
+            continue
+        if kind is Finish and event.reason == "content_filter":  # type: ignore[union-attr]
+            raise _filtered()
+        return opened
+    raise ProviderError("the stream ended before any content", kind="cut")
 
 
 def check_whole(agg: Aggregator) -> None:
