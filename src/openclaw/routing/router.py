@@ -149,7 +149,6 @@ class Router:
         folded = opened.agg
         assert folded is not None
         result = folded.result()
-        rec = walk.rec
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         usage = result.usage
@@ -157,16 +156,15 @@ class Router:
             priced = price_usage(usage, cand.facts)
             if priced is not usage:  # usually the same (a provider-reported cost); a struct's
                 result.usage = priced  # setattr is not free
-        if rec.ledger is not None:
-            latency = rec.attempts[-1].latency_ms  # read whole: the commit was the end
-            rec.finished(
-                cand.slot,
-                ts=walk.opened_at[0],
-                latency_ms=latency,
-                ttft_ms=latency,
-                usage=result.usage,
-                served_model=served.model,
-            )
+        latency = walk.rec.attempts[-1].latency_ms  # read whole: the commit was the end
+        walk.rec.finished(
+            cand.slot,
+            ts=walk.opened_at[0],
+            latency_ms=latency,
+            ttft_ms=latency,
+            usage=result.usage,
+            served_model=served.model,
+        )
         return result, served
 
     def _served(self, walk: Walk, opened: Opened, cand: Candidate) -> Served:
