@@ -216,13 +216,12 @@ class Router:
         known = self._thinking
         if agent_id in known:
             return known[agent_id]
-        if agent_id not in self._thinking:
-            agents = self.runtime.typed.agents
-            entry = agents.entries.get(agent_id) if agents else None
-            defaults = agents.defaults if agents else None
-            own = entry.thinking_default if entry else None
-            self._thinking[agent_id] = own or (defaults.thinking_default if defaults else None)
-        return self._thinking[agent_id]
+        agents = self.runtime.typed.agents
+        entry = agents.entries.get(agent_id) if agents else None
+        defaults = agents.defaults if agents else None
+        own = entry.thinking_default if entry else None
+        level = known[agent_id] = own or (defaults.thinking_default if defaults else None)
+        return level
 
     @staticmethod
     def upstream_model(provider: ResolvedProvider, ref: ModelRef) -> str:
