@@ -36,12 +36,18 @@ class Slot(msgspec.Struct, frozen=True):
     facts: ModelFacts | None = None
 
 
-class Recorder(msgspec.Struct):
+class Recorder:
+    """The attempts of one request and their ledger rows: the base of
+    :class:`~openclaw.routing.walk.Walk` (one object per request, not two), whose ``__init__``
+    sets these slots."""
+
+    __slots__ = ("attempts", "ctx", "ledger", "redactors", "stream")
+
     ctx: RequestContext
     redactors: Callable[[], Redactor]  # built on first use: the happy path never needs one
     ledger: Ledger | None
     stream: bool
-    attempts: list[Attempt] = msgspec.field(default_factory=list)
+    attempts: list[Attempt]
 
     def redactor(self, text: str) -> str:
         return self.redactors()(text)
@@ -54,7 +60,7 @@ class Recorder(msgspec.Struct):
             return f"{err.kind}: {text}" if text else err.kind
         return text
 
-    def failed(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
+    def failed_attempt(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
         message = self.describe(err)
         attempt = Attempt(
             provider=slot.ref.provider,

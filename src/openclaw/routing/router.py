@@ -37,7 +37,7 @@ from ..transports.registry import upstream_model
 from ..usage.pricing import price_usage
 from ..wire.aggregate import Aggregator
 from ..wire.types import ChatRequest, ChatResult
-from .attempt import Opened, check_whole
+from .attempt import check_whole
 from .candidates import Candidate, ModelEntry, model_entry
 from .cooldown import CooldownSchedule
 from .retry import Clock, RetryPolicy, SystemClock
@@ -118,7 +118,7 @@ class Router:
         opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=False, primed=cand, primed_err=err)
-        served = self._served(walk, opened, cand)
+        served = self._served(walk, cand, opened.served_model)
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         return RouterRun(walk, opened, cand, served)
@@ -129,26 +129,26 @@ class Router:
         """The whole answer (any failure before its end can still fail over)."""
         walk = Walk(self, request, target, ctx)
         cand = walk.head
-        opened: Opened | None = None
+        agg: Aggregator | None = None
         err: ProviderError | None = None
         if cand is not None:  # the happy path, read right here: no frame between this and the
             stream = walk.send(cand)  # network (as attempt.read_whole, inline)
             try:
-                agg = Aggregator()
-                add = agg.add
+                folded = Aggregator()
+                add = folded.add
                 async for event in stream:
                     add(event)
-                if not agg.finished or agg.result_.finish_reason == "content_filter":
-                    check_whole(agg)
-                opened = Opened(stream, (), True, agg)  # positional: stream, buffered, complete, agg
+                if not folded.finished or folded.result_.finish_reason == "content_filter":
+                    check_whole(folded)
+                agg = folded
             except BaseException as exc:
                 err = await walk.failed(cand, stream, exc)
-        if opened is None or cand is None:
+        if agg is None or cand is None:
             opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
-        served = self._served(walk, opened, cand)
-        folded = opened.agg
-        assert folded is not None
-        result = folded.result()
+            agg = opened.agg
+            assert agg is not None
+        served = self._served(walk, cand, agg.result_.model)
+        result = agg.result()
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         usage = result.usage
@@ -156,10 +156,10 @@ class Router:
             priced = price_usage(usage, cand.facts)
             if priced is not usage:  # usually the same (a provider-reported cost); a struct's
                 result.usage = priced  # setattr is not free
-        latency = walk.rec.attempts[-1].latency_ms  # read whole: the commit was the end
-        walk.rec.finished(
+        latency = walk.attempts[-1].latency_ms  # read whole: the commit was the end
+        walk.finished(
             cand.slot,
-            ts=walk.opened_at[0],
+            ts=walk.sent_ts,
             latency_ms=latency,
             ttft_ms=latency,
             usage=result.usage,
@@ -167,12 +167,11 @@ class Router:
         )
         return result, served
 
-    def _served(self, walk: Walk, opened: Opened, cand: Candidate) -> Served:
-        """The commit: record the attempt that answers, and say who served."""
-        walk.rec.committed(cand.slot, (self.clock.monotonic() - walk.opened_at[1]) * 1000.0)
-        agg = opened.agg
-        model = agg.result_.model if agg is not None else opened.served_model
-        return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.rec.attempts)
+    def _served(self, walk: Walk, cand: Candidate, model: str | None) -> Served:
+        """The commit: record the attempt that answers, and say who served (``model``: the one
+        the upstream reported, if it did)."""
+        walk.committed(cand.slot, (self.clock.monotonic() - walk.sent_at) * 1000.0)
+        return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.attempts)
 
     def _had_records(self, walk: Walk, cand: Candidate) -> bool:
         """Does the state backend remember failures of this key? (A dict miss, usually; not
@@ -180,7 +179,7 @@ class Router:
         if self.runtime.state is None:
             return False
         recent = self.recent_records
-        return recent is None or bool(recent((cand.cred_key, cand.model_key), walk.opened_at[0]))
+        return recent is None or bool(recent((cand.cred_key, cand.model_key), walk.sent_ts))
 
     async def _recovered(self, cand: Candidate) -> None:
         state, now = self.runtime.state, self.clock.now()

@@ -104,9 +104,9 @@ class RouterRun:
     def _finish(self) -> None:
         walk, cand = self._walk, self._cand
         clock = walk.r.clock
-        ts, started = walk.opened_at
+        ts, started = walk.sent_ts, walk.sent_at
         latency = (clock.monotonic() - started) * 1000.0
-        walk.rec.finished(
+        walk.finished(
             cand.slot,
             ts=ts,
             latency_ms=latency,
@@ -133,9 +133,9 @@ class RouterRun:
         err.message = walk.r.runtime.redactor(err.message or "")
         err.provider = err.provider or cand.provider.id
         err.model = err.model or cand.upstream_model
-        ts, started = walk.opened_at
+        ts, started = walk.sent_ts, walk.sent_at
         latency = (walk.r.clock.monotonic() - started) * 1000.0
-        walk.rec.broken(cand.slot, err, ts=ts, latency_ms=latency)
+        walk.broken(cand.slot, err, ts=ts, latency_ms=latency)
         if err.reason != CANCELLED and policy_for(err.reason).action != "retry":
             await walk.cool_down(cand, err)  # one cut or 5xx mid-answer does not bench a model
 

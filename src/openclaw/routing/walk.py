@@ -83,17 +83,19 @@ class _Trouble(msgspec.Struct):
     budget: Budget | None = None  # the request's deadline, for waits and retries (Walk.budget)
 
 
-class Walk:
+class Walk(Recorder):
+    """One request's way through its target: the candidates tried, and (as a
+    :class:`~openclaw.routing.record.Recorder`) every attempt on record."""
+
     __slots__ = (
         "_trouble",
         "clean",
-        "ctx",
         "head",
-        "opened_at",
         "r",
-        "rec",
         "request",
         "sent",
+        "sent_at",
+        "sent_ts",
         "target",
     )
 
@@ -107,10 +109,13 @@ class Walk:
         cap = router.clock.monotonic() + router.policy.request_timeout
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
-        self.rec = Recorder(ctx, router.redactors, router.runtime.ledger, request.stream, [])
+        self.redactors = router.redactors  # the Recorder's part
+        self.ledger = router.runtime.ledger
+        self.stream = request.stream
+        self.attempts = []
         self.sent = 0
         self._trouble: _Trouble | None = None  # made on first need (the happy path needs none)
-        self.opened_at: tuple[float, float] = (0.0, 0.0)  # (epoch, monotonic) of the last send
+        self.sent_ts = self.sent_at = 0.0  # epoch and monotonic time of the last send
         self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
         # The happy path: the chain's first candidate, if it can go out at once (its model usable
         # and fit for the request, its key and model not cooling down), else None. The caller
@@ -253,7 +258,7 @@ class Walk:
         self.t.noted.add(cand.model_key)
 
     def _skip(self, slot: Slot, reason: str, message: str) -> None:
-        self.rec.skipped(slot, reason, message, ts=self.r.clock.now())
+        self.skipped(slot, reason, message, ts=self.r.clock.now())
 
     # -- one candidate, with same-model retries ----------------------------------------------
 
@@ -293,7 +298,7 @@ class Walk:
             self.ctx.thinking or (cand.thinking if default else r.thinking(agent)),
             cand.prepared if default else None,
         )
-        self.opened_at = (ts, started)
+        self.sent_ts, self.sent_at = ts, started
         self.sent += 1
         return cand.transport.stream(call)
 
@@ -314,7 +319,7 @@ class Walk:
         Returns its ProviderError, or None when its transport refused the request while
         building it (nothing went out; skipped as ``capability``). Anything else is raised
         again (a cancellation after being recorded as ``cancelled``)."""
-        ts, started = self.opened_at
+        ts, started = self.sent_ts, self.sent_at
         if isinstance(exc, InputError):
             self.sent -= 1
             self._refuse(cand, exc)
@@ -342,7 +347,7 @@ class Walk:
         err.message = self.r.runtime.redactor(err.message or "")
         self.t.last = err
         latency = (self.r.clock.monotonic() - started) * 1000.0
-        self.rec.failed(cand.slot, err, ts=ts, latency_ms=latency)
+        self.failed_attempt(cand.slot, err, ts=ts, latency_ms=latency)
 
     async def _after_failure(self, cand: Candidate, err: ProviderError) -> None:
         """Cool the key (or key+model) down, and note when it may be tried again here."""
@@ -402,7 +407,7 @@ class Walk:
         return min((c.until for c in active.values()), default=None)
 
     def _failure(self, stopped: ProviderError | None = None) -> OpenClawError:
-        attempts = list(self.rec.attempts)
+        attempts = list(self.attempts)
         if self.sent == 0 and self.t.cred_errors and all(a.reason == "auth" for a in attempts):
             return self.t.cred_errors[0]
         if self.sent == 0 and self.t.refused and all(a.reason == capability.CAPABILITY for a in attempts):
