@@ -118,6 +118,28 @@ async def test_server_error_is_retried_on_the_same_model_then_served(
     assert clock.slept == [0.001, 0.002]  # backoff base 1 ms, doubling (jitter off in the test config)
 
 
+async def test_an_unnamed_request_is_named_once_in_all_its_rows(home: Path, upstream: FakeUpstream) -> None:
+    upstream.queue(Reply.status(500))
+    rt = open_test_runtime(home, router_config(upstream.base_url, SONNET, MINI), OPENROUTER_API_KEY=FAKE_KEY)
+    router = make_test_router(rt, FakeClock())
+    first, second = router.context("cli"), router.context("cli")
+    assert first.request_id == ""  # named when something records it
+    await router.complete(chat(), build_target(rt, None), first)
+    await router.complete(chat(), build_target(rt, None), second)
+    named = router.context("cli", request_id="mine")
+    await router.complete(chat(), build_target(rt, None), named)
+    await rt.aclose()
+    rows = ledger_rows(home)
+    assert [(r["status"], r["request_id"]) for r in rows] == [
+        ("error", first.request_id),
+        ("ok", first.request_id),
+        ("ok", second.request_id),
+        ("ok", "mine"),
+    ]
+    assert first.request_id.startswith("req-") and second.request_id.startswith("req-")
+    assert first.request_id != second.request_id
+
+
 async def test_server_error_retries_are_capped_then_next_model(home: Path, upstream: FakeUpstream) -> None:
     upstream.on_model("anthropic/claude-sonnet-4-5", Reply.status(500))
     rt = open_test_runtime(home, router_config(upstream.base_url, SONNET, MINI), OPENROUTER_API_KEY=FAKE_KEY)

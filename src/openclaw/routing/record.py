@@ -41,10 +41,11 @@ class Recorder:
     :class:`~openclaw.routing.walk.Walk` (one object per request, not two), whose ``__init__``
     sets these slots."""
 
-    __slots__ = ("attempts", "ctx", "ledger", "redactors", "stream")
+    __slots__ = ("attempts", "ctx", "ids", "ledger", "redactors", "stream")
 
     ctx: RequestContext
     redactors: Callable[[], Redactor]  # built on first use: the happy path never needs one
+    ids: Callable[[], str]  # names a request whose context has no id yet, at its first row
     ledger: Ledger | None
     stream: bool
     attempts: list[Attempt]
@@ -102,12 +103,6 @@ class Recorder:
             self._write(slot, "skipped", ts, 0.0, reason=reason, error=attempt.message)
         return attempt
 
-    def committed(self, slot: Slot, latency_ms: float) -> Attempt:
-        ref = slot.ref  # positional: provider, model, profile_id, reason, status, message, skipped, latency
-        attempt = Attempt(ref.provider, ref.model, slot.profile, None, None, "", False, latency_ms)
-        self.attempts.append(attempt)
-        return attempt
-
     def finished(
         self,
         slot: Slot,
@@ -163,6 +158,8 @@ class Recorder:
     ) -> None:
         assert self.ledger is not None
         ctx = self.ctx
+        if not ctx.request_id:
+            ctx.request_id = self.ids()
         row = UsageRecord(
             ts=ts,
             source=ctx.source,

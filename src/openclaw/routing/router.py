@@ -75,13 +75,14 @@ class Router:
         self._entries: dict[tuple[str, str, str | None], ModelEntry] = {}
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
-        self._id_prefix = f"req-{os.urandom(4).hex()}-"
+        prefix, seq = f"req-{os.urandom(4).hex()}-", itertools.count(1)
+        # a request's id, made when something first records it (a ledger row): see context()
+        self.request_ids: Callable[[], str] = lambda: prefix + str(next(seq))
         # LocalState: its records in memory (a live, read-only dict: "nothing on record" is one
         # truth test), and a lookup in them with no I/O
         self.state_records: Mapping[str, object] | None = getattr(runtime.state, "records", None)
         recent = getattr(runtime.state, "recent", None)
         self.recent_records: Callable[[tuple[str, ...], float], Mapping[str, object]] | None = recent
-        self._seq = itertools.count(1)
         # the runtime's redactor, built on first use (a request that does not fail never needs it)
         self.redactors: Callable[[], Redactor] = lambda: runtime.redactor
 
@@ -99,10 +100,11 @@ class Router:
         thinking: str | None = None,
     ) -> RequestContext:
         """A context whose deadline is ``timeout`` (default ``routing.requestTimeoutSeconds``)
-        from now."""
+        from now. Without ``request_id`` the request is named (``req-<random>-<n>``) when its
+        first ledger row is written: a request nothing records needs no name."""
         seconds = self.policy.request_timeout if timeout is None else timeout
         return RequestContext(  # positional: the fields in their declared order
-            request_id or self._id_prefix + str(next(self._seq)),
+            request_id or "",
             source,
             self.clock.monotonic() + seconds,
             agent,
@@ -118,7 +120,7 @@ class Router:
         opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
         if opened is None or cand is None:
             opened, cand = await walk.run(whole=False, primed=cand, primed_err=err)
-        served = self._served(walk, cand, opened.served_model)
+        served = walk.commit(cand, opened.served_model)
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
         return RouterRun(walk, opened, cand, served)
@@ -147,7 +149,7 @@ class Router:
             opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
             agg = opened.agg
             assert agg is not None
-        served = self._served(walk, cand, agg.result_.model)
+        served = walk.commit(cand, agg.result_.model)
         result = agg.result()
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
@@ -166,12 +168,6 @@ class Router:
             served_model=served.model,
         )
         return result, served
-
-    def _served(self, walk: Walk, cand: Candidate, model: str | None) -> Served:
-        """The commit: record the attempt that answers, and say who served (``model``: the one
-        the upstream reported, if it did)."""
-        walk.committed(cand.slot, (self.clock.monotonic() - walk.sent_at) * 1000.0)
-        return Served(cand.ref, cand.slot.profile or "", model or cand.upstream_model, walk.attempts)
 
     def _had_records(self, walk: Walk, cand: Candidate) -> bool:
         """Does the state backend remember failures of this key? (A dict miss, usually; not

@@ -41,7 +41,7 @@ class Target:
 
 
 class RequestContext(msgspec.Struct):
-    request_id: str
+    request_id: str  # "": not named yet (Router.context names it when it is first recorded)
     source: str  # cli | gateway
     deadline: float  # time.monotonic() value by which the whole request must end
     agent: str | None = None

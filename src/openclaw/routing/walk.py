@@ -50,7 +50,7 @@ from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
 from .cooldown import RecentCooldowns
 from .record import Recorder, Slot
 from .retry import Budget, cut_timeouts, server_wait
-from .types import RequestContext, Target
+from .types import RequestContext, Served, Target
 
 if TYPE_CHECKING:
     from .router import Router
@@ -110,6 +110,7 @@ class Walk(Recorder):
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
         self.redactors = router.redactors  # the Recorder's part
+        self.ids = router.request_ids
         self.ledger = router.runtime.ledger
         self.stream = request.stream
         self.attempts = []
@@ -301,6 +302,15 @@ class Walk(Recorder):
         self.sent_ts, self.sent_at = ts, started
         self.sent += 1
         return cand.transport.stream(call)
+
+    def commit(self, cand: Candidate, model: str | None) -> Served:
+        """The commit point: the attempt that answers goes on record (with its latency so far),
+        and who served (``model``: the one the upstream reported, if it did)."""
+        ref, profile = cand.ref, cand.slot.profile
+        latency = (self.r.clock.monotonic() - self.sent_at) * 1000.0
+        # positional: provider, model, profile_id, reason, status, message, skipped, latency
+        self.attempts.append(Attempt(ref.provider, ref.model, profile, None, None, "", False, latency))
+        return Served(ref, profile or "", model or cand.upstream_model, self.attempts)
 
     async def attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
         """One attempt read to its commit point (``whole``: to its end): ``(opened, None)``, or
