@@ -7,9 +7,10 @@ process pinned to one core; this client is pinned to the other. Every row uses t
 
 * ``transport`` (the baseline): per request a fresh ``ChatRequest`` and ``UpstreamCall`` with a
   deadline (its static part, URL and headers, prepared once up front as the router does),
-  ``transport.stream(call)``, and for non-streaming the events folded into a
-  ``ChatResult`` (what ``Router.complete`` returns): what any caller does without a router;
-* ``router``: ``Router.complete`` / ``Router.open`` + ``events()`` with a two-model chain and two
+  ``transport.batches(call)`` (the events of each network read, as the router reads them), and
+  for non-streaming the events folded into a ``ChatResult`` (what ``Router.complete`` returns):
+  what any caller does without a router;
+* ``router``: ``Router.complete`` / ``Router.open`` + ``batches()`` with a two-model chain and two
   keys (credential plan, cooldown lookups, capability check, budget, commit point, Served),
   state backend on, ledger off;
 * ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
@@ -157,13 +158,14 @@ def transport_worker(runtime: Any, model: str, stream: bool) -> Callable[[], Awa
         )
         if not stream:
             agg = Aggregator()
-            async for event in transport.stream(call):
-                agg.add(event)
+            async for batch in transport.batches(call):
+                for event in batch:
+                    agg.add(event)
             agg.result()
             return 1
         n = 0
-        async for _ in transport.stream(call):
-            n += 1
+        async for batch in transport.batches(call):
+            n += len(batch)
         return n
 
     return one
@@ -186,8 +188,8 @@ def router_worker(runtime: Any, router: Any, model: str, stream: bool) -> Callab
             return 1
         run = await router.open(request, target, ctx)
         n = 0
-        async for _ in run.events():
-            n += 1
+        async for batch in run.batches():
+            n += len(batch)
         return n
 
     return one

@@ -125,8 +125,8 @@ def transport_worker(http: HttpClient, call: UpstreamCall) -> Callable[[], Await
 
     async def one() -> int:
         n = 0
-        async for _ in transport.stream(call):
-            n += 1
+        async for batch in transport.batches(call):  # as the router and the gateway read it
+            n += len(batch)
         return n
 
     return one

@@ -57,7 +57,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-_MAX_INFO = 8  # ResponseInfo events looked at before the first content event
 
 
 class Encoder(Protocol):
@@ -123,14 +122,14 @@ class SSEResponse(web.StreamResponse):
     _send_headers_immediately = False
 
 
-async def _first(events: AsyncIterator[StreamEvent]) -> tuple[StreamEvent | None, ResponseInfo | None]:
+def _info(batch: list[StreamEvent]) -> ResponseInfo | None:
+    """The last ``ResponseInfo`` before the first content event."""
     info: ResponseInfo | None = None
-    for _ in range(_MAX_INFO):
-        event = await anext(events, None)
+    for event in batch:
         if type(event) is not ResponseInfo:
-            return event, info
+            break
         info = event
-    return None, info
+    return info
 
 
 def _timeout_error(gw: Gateway) -> dict[str, object]:
@@ -192,10 +191,11 @@ class _Pump:
         ref = self.run.served.ref
         self.gw.metrics.usage(ref.key, ref.provider, usage)
 
-    async def pump(self, events: AsyncIterator[StreamEvent]) -> None:
+    async def write(self, batch: list[StreamEvent]) -> bool:
+        """Queue the events of one read; False once the stream is over (a finish or an error)."""
         out = self.out
         add, text = out.add, self.enc.text
-        async for event in events:
+        for event in batch:
             if type(event) is TextDelta:  # the hot path, inlined
                 if add(text(event.text)):  # true only when the client is far behind
                     await out.drain()
@@ -203,18 +203,26 @@ class _Pump:
             data = self.encode(event)
             if data is not None and add(data):
                 await out.drain()
-            if self.errored:
-                return  # the error event closed the stream
-            if self.finished:
-                break  # nothing follows a finish (the run drops it): end the response now
+            if self.errored or self.finished:
+                return False  # an error event closed the stream; nothing follows a finish
+        return True
+
+    async def pump(self, batches: AsyncIterator[list[StreamEvent]]) -> None:
+        """The rest of the stream, then its end (unless an error event already ended it)."""
+        if not (self.errored or self.finished):
+            async for batch in batches:
+                if not await self.write(batch):
+                    break
+        if self.errored:
+            return
         if self.finished:
             tail = self.ending.end(self.usage)
         else:
             error = ProviderError("The upstream stream ended without a finish.", kind="cut", reason="timeout")
             self.rec.error = error.message
             tail = self.ending.fail(provider_error_json(error, self.gw.redact))
-        if add(tail):
-            await out.drain()
+        if self.out.add(tail):
+            await self.out.drain()
 
 
 _ENCODE: dict[type, Callable[[_Pump, Any], bytes | None]] = {
@@ -253,12 +261,12 @@ async def relay_stream(
                     run = await gw.router.open(request, resolved.target, ctx)
                 except InputError as exc:  # a feature the provider's API cannot carry: say which
                     raise gw.not_carried(resolved, exc) from None
-                events = run.events().__aiter__()
+                batches = run.batches().__aiter__()
                 pump = await _commit(
                     gw,
                     http,
                     run,
-                    events,
+                    batches,
                     request=request,
                     resolved=resolved,
                     rec=rec,
@@ -266,10 +274,9 @@ async def relay_stream(
                     id_prefix=id_prefix,
                     headers=headers,
                 )
-                if not pump.errored:
-                    await pump.pump(events)
+                await pump.pump(batches)
                 await pump.out.close()
-                async for _ in events:  # after a finish nothing is left to relay: the run and the
+                async for _ in batches:  # after a finish nothing is left to relay: the run and the
                     pass  # transport wind down (connection back to the pool) once the client has it all
         except TimeoutError:
             if pump is None:
@@ -294,7 +301,7 @@ async def _commit(
     gw: Gateway,
     http: web.Request,
     run: Run,
-    events: AsyncIterator[StreamEvent],
+    batches: AsyncIterator[list[StreamEvent]],
     *,
     request: ChatRequest,
     resolved: ResolvedTarget,
@@ -303,8 +310,10 @@ async def _commit(
     id_prefix: str,
     headers: Mapping[str, str] | None,
 ) -> _Pump:
-    """The commit: the first event in hand, the response prepared and the first bytes queued."""
-    first, info = await _first(events)
+    """The commit: the first read in hand (it holds the first content), the response prepared
+    and the first bytes queued."""
+    first: list[StreamEvent] = await anext(batches, [])
+    info = _info(first)
     served = run.served
     extra = gw.served_headers(served, rec)
     if headers is not None:
@@ -320,8 +329,7 @@ async def _commit(
         provider=(info.provider_name if info else None) or served.ref.provider,
     )
     pump = _Pump(gw, enc, rec, run, resp=resp, ending=_ending(enc, request.include_usage))
-    head = enc.role()
-    encoded = pump.encode(first) if first is not None else None
-    pump.out.add(head + encoded if encoded else head)
+    pump.out.add(enc.role())
+    await pump.write(first)
     rec.ttft = asyncio.get_running_loop().time() - rec.started
     return pump

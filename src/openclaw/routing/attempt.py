@@ -1,5 +1,8 @@
 """One attempt: send one candidate, read up to the commit point, or fail with a ProviderError.
 
+Both readers take the transport's batches (:meth:`~openclaw.transports.base.Transport.batches`,
+one list of events per network read), so an event costs no async-iterator step of its own.
+
 :func:`read_to_commit` takes events until the first piece of *content* (text, reasoning, a tool-call
 fragment, or a finish) and keeps them buffered together with the live iterator; anything that
 goes wrong before that point (an error status, a reset, a timeout, a cut stream, an in-stream
@@ -16,11 +19,12 @@ budget, and transports enforce it (the gateway also bounds ``open`` by the clien
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator
 
 import msgspec
 
 from ..errors import ProviderError
+from ..transports.base import Batch
 from ..wire.aggregate import Aggregator
 from ..wire.types import Finish, ResponseInfo, StreamEvent, UsageEvent
 
@@ -36,8 +40,8 @@ def is_content(event: StreamEvent) -> bool:
 class Opened(msgspec.Struct):
     """A committed (or fully read) upstream answer."""
 
-    stream: AsyncIterator[StreamEvent]
-    buffered: Sequence[StreamEvent] = ()  # events up to the commit point (read_to_commit)
+    stream: AsyncGenerator[Batch, None]  # the transport's batches, read on from here
+    buffered: Batch = msgspec.field(default_factory=list)  # the batches read to the commit point
     complete: bool = False  # ``collect``: the whole answer is in ``agg``
     agg: Aggregator | None = None
 
@@ -52,12 +56,10 @@ class Opened(msgspec.Struct):
         return None
 
 
-async def close_quietly(stream: AsyncIterator[StreamEvent]) -> None:
-    """Close a transport iterator (and with it the upstream connection)."""
-    closer = getattr(stream, "aclose", None)
-    if closer is not None:
-        with contextlib.suppress(ProviderError, OSError, RuntimeError):
-            await closer()
+async def close_quietly(stream: AsyncGenerator[Batch, None]) -> None:
+    """Close a transport's batches (and with them the upstream connection)."""
+    with contextlib.suppress(ProviderError, OSError, RuntimeError):
+        await stream.aclose()
 
 
 def _filtered() -> ProviderError:
@@ -69,19 +71,23 @@ def _filtered() -> ProviderError:
     )
 
 
-async def read_to_commit(stream: AsyncIterator[StreamEvent]) -> Opened:
-    """Events up to the first content event (the commit point), buffered; the caller reads on
-    from the live stream (and closes it if this raises)."""
-    buffered: list[StreamEvent] = []
-    opened = Opened(stream, buffered)
-    async for event in stream:
-        buffered.append(event)
-        kind = type(event)
-        if kind is ResponseInfo or kind is UsageEvent:
-            continue
-        if kind is Finish and event.reason == "content_filter":  # type: ignore[union-attr]
-            raise _filtered()
-        return opened
+async def read_to_commit(stream: AsyncGenerator[Batch, None]) -> Opened:
+    """The batches up to the one with the first content event (the commit point), buffered as
+    one (the rest of that batch included); the caller reads on from the live stream (and
+    closes it if this raises)."""
+    buffered: Batch = []
+    async for batch in stream:
+        for event in batch:
+            kind = type(event)
+            if kind is ResponseInfo or kind is UsageEvent:
+                continue
+            if kind is Finish and event.reason == "content_filter":  # type: ignore[union-attr]
+                raise _filtered()
+            if buffered:
+                buffered += batch
+                return Opened(stream, buffered)
+            return Opened(stream, batch)  # usually: the first read already has content
+        buffered += batch
     raise ProviderError("the stream ended before any content", kind="cut")
 
 
@@ -97,13 +103,14 @@ def check_whole(agg: Aggregator) -> None:
             raise _filtered()
 
 
-async def read_whole(stream: AsyncIterator[StreamEvent]) -> Opened:
+async def read_whole(stream: AsyncGenerator[Batch, None]) -> Opened:
     """The whole answer, folded into an Aggregator as it arrives (the caller closes the stream
     if this raises). ``Router.complete`` reads a chain's first candidate the same way inline."""
     agg = Aggregator()
     add = agg.add
-    async for event in stream:
-        add(event)
+    async for batch in stream:
+        for event in batch:
+            add(event)
     if not agg.finished or agg.result_.finish_reason == "content_filter":
         check_whole(agg)
     return Opened(stream, complete=True, agg=agg)

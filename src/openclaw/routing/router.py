@@ -138,8 +138,9 @@ class Router:
             try:
                 folded = Aggregator()
                 add = folded.add
-                async for event in stream:
-                    add(event)
+                async for batch in stream:
+                    for event in batch:
+                        add(event)
                 if not folded.finished or folded.result_.finish_reason == "content_filter":
                     check_whole(folded)
                 agg = folded

@@ -10,10 +10,11 @@ reading at the finish still leaves a complete record.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 from ..errors import ProviderError
+from ..transports.base import Batch, flatten
 from ..usage.pricing import price_usage
 from ..wire.types import (
     ErrorEvent,
@@ -47,33 +48,42 @@ class RouterRun:
         self._done = False  # Finish seen and recorded
         self._failed = False
         self._usage: Usage | None = None
-        self._drained = opened.complete  # the transport iterator has ended (nothing to close)
+        self._drained = False  # the transport's batches have ended (nothing to close)
 
-    async def events(self) -> AsyncIterator[StreamEvent]:
+    def events(self) -> AsyncGenerator[StreamEvent, None]:
+        """The answer one event at a time (:meth:`batches`, flattened)."""
+        return flatten(self.batches())
+
+    async def batches(self) -> AsyncGenerator[Batch, None]:
+        """The answer as the transport read it: the events buffered up to the commit point, then
+        one list per network read. Each list is looked through before it is passed on (usage
+        priced, the finish recorded); a list of text alone is passed on as it came."""
         if self._started:
             raise RuntimeError("Run.events() can be read only once")
         self._started = True
         try:
-            for event in self._opened.buffered:
-                yield self._see(event)
-            if not self._opened.complete:
-                stream = self._opened.stream
-                async for event in stream:
-                    if type(event) is TextDelta:  # most of a stream: passed on as it is
-                        yield event
-                        continue
-                    yield event if type(event) is ReasoningDelta else self._see(event)
-                    if self._done:  # nothing follows a finish; let the transport drain
-                        await _drain(stream)
+            first = self._opened.buffered  # never empty: it holds the commit point
+            self._look(first)
+            yield first
+            stream = self._opened.stream
+            async for batch in stream:
+                for event in batch:  # most of a stream: text, passed on as it is
+                    kind = type(event)
+                    if kind is not TextDelta and kind is not ReasoningDelta:
+                        self._look(batch)
                         break
-                self._drained = True
+                yield batch
+                if self._done:  # nothing follows a finish; let the transport drain
+                    await _drain(stream)
+                    break
+            self._drained = True
             if not self._done:
                 raise ProviderError("the stream ended without a finish", kind="cut")
         except ProviderError as err:
             if self._done:
                 return  # the answer was whole; a hiccup while draining changes nothing
             await self._broken(err)
-            yield ErrorEvent(err)
+            yield [ErrorEvent(err)]
         finally:
             if not self._done and not self._failed:
                 await self._broken(ProviderError("the caller stopped reading", kind="cancelled"))
@@ -86,20 +96,22 @@ class RouterRun:
             await self._broken(ProviderError("the caller went away", kind="cancelled", reason=CANCELLED))
         await close_quietly(self._opened.stream)
 
-    def _see(self, event: StreamEvent) -> StreamEvent:
-        kind = type(event)
-        if kind is UsageEvent:
-            assert isinstance(event, UsageEvent)
-            priced = price_usage(event.usage, self._cand.facts)
-            self._usage = priced
-            return UsageEvent(priced)
-        if kind is Finish:
-            self._finish()
-        elif kind is ResponseInfo:
-            assert isinstance(event, ResponseInfo)
-            if event.model:
-                self.served.model = event.model
-        return event
+    def _look(self, batch: Batch) -> None:
+        """Usage priced (in place), the served model noted, a finish recorded."""
+        for index, event in enumerate(batch):
+            kind = type(event)
+            if kind is UsageEvent:
+                assert isinstance(event, UsageEvent)
+                priced = price_usage(event.usage, self._cand.facts)
+                self._usage = priced
+                if priced is not event.usage:
+                    batch[index] = UsageEvent(priced)
+            elif kind is Finish:
+                self._finish()
+            elif kind is ResponseInfo:
+                assert isinstance(event, ResponseInfo)
+                if event.model:
+                    self.served.model = event.model
 
     def _finish(self) -> None:
         walk, cand = self._walk, self._cand
@@ -140,7 +152,7 @@ class RouterRun:
             await walk.cool_down(cand, err)  # one cut or 5xx mid-answer does not bench a model
 
 
-async def _drain(stream: AsyncIterator[StreamEvent]) -> None:
+async def _drain(stream: AsyncGenerator[Batch, None]) -> None:
     """Read what a transport sends after the finish (nothing the caller should see)."""
     async for _ in stream:
         pass

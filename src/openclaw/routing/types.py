@@ -71,6 +71,10 @@ class Run(Protocol):
         """Events from the commit on; ends after ``Finish`` or a final ``ErrorEvent``."""
         ...
 
+    def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """The same events, one list per network read (read either this or ``events``)."""
+        ...
+
     async def aclose(self) -> None:
         """Stop early (client went away): closes the upstream connection at once."""
         ...

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -39,8 +39,8 @@ from ..errors import Attempt, CredentialError, FailoverError, InputError, OpenCl
 from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
 from ..state.base import Cooldown
-from ..transports.base import UpstreamCall
-from ..wire.types import ChatRequest, StreamEvent
+from ..transports.base import Batch, UpstreamCall
+from ..wire.types import ChatRequest
 from . import capability
 from .attempt import Opened, close_quietly
 from .attempt import read_to_commit as _read_to_commit
@@ -279,9 +279,9 @@ class Walk(Recorder):
             return wait if self.r.policy.may_sleep(wait) else None
         return self.r.policy.backoff(retry_index, self.r.clock.random())
 
-    def send(self, cand: Candidate) -> AsyncIterator[StreamEvent]:
+    def send(self, cand: Candidate) -> AsyncGenerator[Batch, None]:
         """Start one attempt: the call built (timeouts cut to the budget) and the transport's
-        iterator; nothing is read yet. Its outcome goes to :meth:`failed` if it fails."""
+        batches; nothing is read yet. Its outcome goes to :meth:`failed` if it fails."""
         r, agent = self.r, self.target.agent_id
         ts, started = r.clock.now(), r.clock.monotonic()
         default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
@@ -301,7 +301,7 @@ class Walk(Recorder):
         )
         self.sent_ts, self.sent_at = ts, started
         self.sent += 1
-        return cand.transport.stream(call)
+        return cand.transport.batches(call)
 
     def commit(self, cand: Candidate, model: str | None) -> Served:
         """The commit point: the attempt that answers goes on record (with its latency so far),
@@ -323,7 +323,7 @@ class Walk(Recorder):
         return opened, None
 
     async def failed(
-        self, cand: Candidate, stream: AsyncIterator[StreamEvent], exc: BaseException
+        self, cand: Candidate, stream: AsyncGenerator[Batch, None], exc: BaseException
     ) -> ProviderError | None:
         """The end of a failed attempt: the upstream connection closed, the failure recorded.
         Returns its ProviderError, or None when its transport refused the request while

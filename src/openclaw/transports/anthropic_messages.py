@@ -10,7 +10,7 @@ model's known output cap, else the provider's, else 8192.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import orjson
 
@@ -19,9 +19,9 @@ from ..errors import ProviderError
 from ..redact import Redactor
 from ..wire.anthropic_events import AnthropicStreamDecoder, message_events
 from ..wire.anthropic_upstream import messages_body
-from ..wire.sse import SSEDecoder
+from ..wire.sse import SSEDecoder, SSEEvent
 from ..wire.types import StreamEvent
-from .base import HttpClient, HttpResponse, UpstreamCall
+from .base import Batch, HttpClient, HttpResponse, UpstreamCall, flatten
 from .errors import http_error
 from .openai_completions import USER_AGENT, drain_body
 
@@ -76,7 +76,10 @@ class AnthropicMessagesTransport:
         headers.update(call.provider.headers)
         return _url(call.provider.base_url), headers, orjson.dumps(body)
 
-    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+    def stream(self, call: UpstreamCall) -> AsyncGenerator[StreamEvent, None]:
+        return flatten(self.batches(call))
+
+    async def batches(self, call: UpstreamCall) -> AsyncGenerator[Batch, None]:
         url, headers, body = self.build(call)
         try:
             async with self._http.request(
@@ -92,11 +95,14 @@ class AnthropicMessagesTransport:
                         redactor=Redactor([call.credential.secret]),
                     )
                 if call.stream and "json" not in resp.headers.get("content-type", ""):
-                    async for event in _sse_events(resp):
-                        yield event
+                    batches = _sse_batches(resp)
+                    try:
+                        async for batch in batches:
+                            yield batch
+                    finally:
+                        await batches.aclose()
                 else:
-                    for event in message_events(_parse(await resp.read(), "an answer")):
-                        yield event
+                    yield message_events(_parse(await resp.read(), "an answer"))
         except ProviderError as exc:
             exc.provider = exc.provider or call.provider.id
             exc.model = exc.model or call.model
@@ -105,21 +111,36 @@ class AnthropicMessagesTransport:
             raise
 
 
-async def _sse_events(resp: HttpResponse) -> AsyncIterator[StreamEvent]:
-    sse = SSEDecoder()
-    decoder = AnthropicStreamDecoder()
-    body = resp.chunks()
-    async for piece in body:
-        for event in sse.feed(piece):
-            for item in decoder.feed(event.event, _parse(event.raw, "a stream event")):
-                yield item
+async def _sse_batches(resp: HttpResponse) -> AsyncGenerator[Batch, None]:
+    sse, decoder = SSEDecoder(), AnthropicStreamDecoder()
+    pieces = resp.chunks()
+    async for piece in pieces:
+        batch, error = _decode(decoder, sse.feed(piece))
+        if batch:
+            yield batch
+        if error is not None:
+            raise error
         if decoder.stopped:
             break
     if not decoder.stopped:
-        for event in sse.close():
-            for item in decoder.feed(event.event, _parse(event.raw, "a stream event")):
-                yield item
+        batch, error = _decode(decoder, sse.close())
+        if batch:
+            yield batch
+        if error is not None:
+            raise error
     final = decoder.end()
-    await drain_body(body, resp)  # the end of the chunked body, so the connection can be reused
-    for item in final:
-        yield item
+    await drain_body(pieces, resp)  # the end of the chunked body, so the connection can be reused
+    if final:
+        yield final
+
+
+def _decode(decoder: AnthropicStreamDecoder, events: list[SSEEvent]) -> tuple[Batch, ProviderError | None]:
+    """The stream events of the SSE events of one network read, and the error that stopped the
+    decoding, if one did (the events before it are delivered first, then it is raised)."""
+    batch: Batch = []
+    try:
+        for event in events:
+            batch += decoder.feed(event.event, _parse(event.raw, "a stream event"))
+    except ProviderError as exc:
+        return batch, exc
+    return batch, None

@@ -11,13 +11,18 @@ stream events. Its contract:
   an in-stream error chunk raises with ``kind="in_stream"``: never an empty success;
 * a non-streaming upstream answer is yielded as the same event sequence.
 
+It yields them in two shapes: :meth:`Transport.batches` gives one list per network read (the
+events that arrived together; the list is the caller's to keep or change), which is what the
+router and the gateway read, so an event costs no async-iterator step of its own;
+:meth:`Transport.stream` gives them one by one (:func:`flatten`), for callers that want that.
+
 Transports never open sockets themselves: they go through :class:`HttpClient`, a one-method seam
 (``request``) with an aiohttp implementation for servers and a lean asyncio one for the CLI.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,13 +34,17 @@ from ..refs import ModelRef
 from ..wire.types import ChatRequest, StreamEvent
 
 __all__ = [
+    "Batch",
     "Credential",
     "HttpClient",
     "HttpResponse",
     "Timeouts",
     "Transport",
     "UpstreamCall",
+    "flatten",
 ]
+
+Batch = list[StreamEvent]  # the events of one network read, in order (never empty)
 
 
 class Timeouts(msgspec.Struct, frozen=True):
@@ -119,8 +128,25 @@ class UpstreamCall(msgspec.Struct, frozen=True):
 class Transport(Protocol):
     api: str
 
-    def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]: ...
+    def batches(self, call: UpstreamCall) -> AsyncGenerator[Batch, None]:
+        """The answer's events, one non-empty list per network read."""
+        ...
+
+    def stream(self, call: UpstreamCall) -> AsyncGenerator[StreamEvent, None]:
+        """The same events one by one (``flatten(self.batches(call))``)."""
+        ...
 
     def build(self, call: UpstreamCall) -> tuple[str, dict[str, str], bytes]:
         """The exact request that would be sent: URL, headers, body (for tests and --dry-run)."""
         ...
+
+
+async def flatten(batches: AsyncGenerator[Batch, None]) -> AsyncGenerator[StreamEvent, None]:
+    """``batches`` one event at a time. Closing this closes ``batches`` (and with it the
+    upstream connection) at once, not when the garbage collector gets to it."""
+    try:
+        async for batch in batches:
+            for event in batch:
+                yield event
+    finally:
+        await batches.aclose()

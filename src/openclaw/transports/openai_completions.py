@@ -16,7 +16,7 @@ but api.openai.com.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -39,7 +39,7 @@ from ..redact import Redactor
 from ..wire.openai_upstream import BodyOptions, ChunkDecoder, chat_body, completion_events, plain_events
 from ..wire.sse import SSEDecoder, SSEEvent
 from ..wire.types import StreamEvent
-from .base import Credential, HttpClient, HttpResponse, UpstreamCall
+from .base import Batch, Credential, HttpClient, HttpResponse, UpstreamCall, flatten
 from .errors import http_error
 
 if TYPE_CHECKING:
@@ -197,7 +197,10 @@ class OpenAICompletionsTransport:
 
     # -- response ----------------------------------------------------------------------------
 
-    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+    def stream(self, call: UpstreamCall) -> AsyncGenerator[StreamEvent, None]:
+        return flatten(self.batches(call))
+
+    async def batches(self, call: UpstreamCall) -> AsyncGenerator[Batch, None]:
         url, headers, body = self._request(call)
         try:
             async with self._http.request(
@@ -213,25 +216,26 @@ class OpenAICompletionsTransport:
                         redactor=Redactor([call.credential.secret]),
                     )
                 if call.stream and "json" not in resp.headers.get("content-type", ""):
-                    # inlined (not a nested generator): every event passes one frame less
+                    # inlined (not a nested generator): every read passes one frame less
                     chunks = _ChunkStream()
                     pieces = resp.chunks()
                     async for piece in pieces:
-                        for event in chunks.feed(piece):
-                            yield event
+                        batch = chunks.feed(piece)
+                        if batch:
+                            yield batch
                         if chunks.stop():
                             break
                     else:  # the body ended without [DONE]
-                        for event in chunks.close():
-                            yield event
+                        batch = chunks.close()
+                        if batch:
+                            yield batch
                         chunks.stop()
                     final = chunks.decoder.end(done=chunks.done)
                     if chunks.done:
                         await drain_body(pieces, resp)
-                    yield final  # last: a caller who stops at Finish leaves a reusable connection
+                    yield [final]  # last: a caller who stops at Finish leaves a reusable connection
                 else:
-                    for event in _json_events(await resp.read()):
-                        yield event
+                    yield _json_events(await resp.read())
         except ProviderError as exc:
             _stamp(exc, call)
             raise
