@@ -9,7 +9,7 @@ import pytest
 
 from openclaw.errors import ProviderError
 from openclaw.wire.openai_upstream import ChunkDecoder, plain_events
-from openclaw.wire.types import StreamEvent
+from openclaw.wire.types import Finish, StreamEvent, UsageEvent
 
 _HEAD = {
     "id": "gen-1",
@@ -96,8 +96,9 @@ def test_the_general_path_still_sees_what_the_short_path_declines() -> None:
     """A finish, usage and an in-stream error keep their meaning through the transport's decoder."""
     decoder = ChunkDecoder()
     decoder.info_sent = True
-    assert decoder.feed(orjson.loads(GENERAL["usage"])) != []
+    assert decoder.feed(orjson.loads(GENERAL["usage"])) == []  # held for the end
     decoder.feed(orjson.loads(GENERAL["finish"]))
-    assert decoder.end(done=True).reason == "stop"
+    usage, finish = decoder.end(done=True)
+    assert isinstance(usage, UsageEvent) and isinstance(finish, Finish) and finish.reason == "stop"
     with pytest.raises(ProviderError):
         decoder.feed(orjson.loads(GENERAL["error"]))

@@ -18,7 +18,7 @@ from openclaw.transports.http_aiohttp import AiohttpClient
 from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.openai_completions import OpenAICompletionsTransport
 from openclaw.wire.types import ErrorEvent, Finish, ResponseInfo, StreamEvent, TextDelta, UsageEvent
-from test_router_support import chat, make_test_router, open_test_runtime, router_config
+from test_router_support import chat, ledger_rows, make_test_router, open_test_runtime, router_config
 
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
 MINI = "openrouter/openai/gpt-4o-mini"
@@ -47,7 +47,8 @@ async def test_a_paced_stream_comes_in_several_reads_the_same_events_as_stream(
     assert all(batches) and len(batches) >= 3  # events 50 ms apart cannot share a read
     assert [event for batch in batches for event in batch] == events
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["a", "b", "c"]
-    assert batches[-1] == [Finish("stop", "stop")]  # alone: it is known only at the end
+    usage, finish = batches[-1]  # the end, known only at the end: the usage and the finish
+    assert isinstance(usage, UsageEvent) and finish == Finish("stop", "stop")
 
 
 async def test_a_whole_answer_is_one_batch(upstream: FakeUpstream, http: HttpClient) -> None:
@@ -99,7 +100,7 @@ async def test_a_run_passes_the_reads_on_with_the_commit_point_first(
     await rt.aclose()
     first = batches[0]
     assert isinstance(first[0], ResponseInfo) and TextDelta("a") in first  # buffered to the commit point
-    assert len(batches) >= 3 and batches[-1] == [Finish("stop", "stop")]
+    assert len(batches) >= 3 and batches[-1][-1] == Finish("stop", "stop")
     usage = [event.usage for batch in batches for event in batch if isinstance(event, UsageEvent)]
     assert len(usage) == 1 and usage[0].cost_source == "provider"
     assert run.served.ref.key == SONNET and run.served.attempt_count == 1
@@ -119,3 +120,20 @@ async def test_a_run_cut_after_the_commit_ends_with_an_error_batch(
     assert not any(isinstance(event, Finish) for batch in batches for event in batch)
     with pytest.raises(RuntimeError):
         await anext(run.batches())  # read once
+
+
+async def test_a_run_prices_the_usage_of_its_last_read_in_place(home: Path, upstream: FakeUpstream) -> None:
+    upstream.queue(
+        Reply.text("abc", chunks=["a", "b"], usage={"prompt_tokens": 1000, "completion_tokens": 100})
+    )
+    rt = open_test_runtime(home, router_config(upstream.base_url, SONNET, MINI), OPENROUTER_API_KEY=FAKE_KEY)
+    router = make_test_router(rt)
+    run = await router.open(chat(stream=True), build_target(rt, None), router.context("cli"))
+    batches = await _batches(run.batches())
+    await rt.aclose()
+    usage, finish = batches[-1][-2:]
+    assert isinstance(usage, UsageEvent) and isinstance(finish, Finish)
+    assert usage.usage.cost_source == "catalog" and usage.usage.cost is not None and usage.usage.cost > 0
+    rows = ledger_rows(home)
+    assert [(r["status"], r["cost_source"]) for r in rows] == [("ok", "catalog")]
+    assert rows[0]["cost"] == pytest.approx(usage.usage.cost)

@@ -19,10 +19,7 @@ from ..usage.pricing import price_usage
 from ..wire.types import (
     ErrorEvent,
     Finish,
-    ReasoningDelta,
-    ResponseInfo,
     StreamEvent,
-    TextDelta,
     Usage,
     UsageEvent,
 )
@@ -56,22 +53,22 @@ class RouterRun:
 
     async def batches(self) -> AsyncGenerator[Batch, None]:
         """The answer as the transport read it: the events buffered up to the commit point, then
-        one list per network read. Each list is looked through before it is passed on (usage
-        priced, the finish recorded); a list of text alone is passed on as it came."""
+        one list per network read, passed on as they came; only the last one, which ends with the
+        usage and the finish (the transport's contract), is changed: the usage priced in place
+        and the finish recorded before it is passed on. Looking at the last event of each list is
+        all an event costs here."""
         if self._started:
             raise RuntimeError("Run.events() can be read only once")
         self._started = True
         try:
             first = self._opened.buffered  # never empty: it holds the commit point
-            self._look(first)
+            if type(first[-1]) is Finish:
+                self._end(first)
             yield first
             stream = self._opened.stream
             async for batch in stream:
-                for event in batch:  # most of a stream: text, passed on as it is
-                    kind = type(event)
-                    if kind is not TextDelta and kind is not ReasoningDelta:
-                        self._look(batch)
-                        break
+                if type(batch[-1]) is Finish:
+                    self._end(batch)
                 yield batch
                 if self._done:  # nothing follows a finish; let the transport drain
                     await _drain(stream)
@@ -96,22 +93,17 @@ class RouterRun:
             await self._broken(ProviderError("the caller went away", kind="cancelled", reason=CANCELLED))
         await close_quietly(self._opened.stream)
 
-    def _look(self, batch: Batch) -> None:
-        """Usage priced (in place), the served model noted, a finish recorded."""
-        for index, event in enumerate(batch):
-            kind = type(event)
-            if kind is UsageEvent:
-                assert isinstance(event, UsageEvent)
+    def _end(self, batch: Batch) -> None:
+        """The last read: its usage (right before the finish, if any) priced in place, and the
+        answer recorded."""
+        if len(batch) > 1:
+            event = batch[-2]
+            if type(event) is UsageEvent:
                 priced = price_usage(event.usage, self._cand.facts)
                 self._usage = priced
                 if priced is not event.usage:
-                    batch[index] = UsageEvent(priced)
-            elif kind is Finish:
-                self._finish()
-            elif kind is ResponseInfo:
-                assert isinstance(event, ResponseInfo)
-                if event.model:
-                    self.served.model = event.model
+                    batch[-2] = UsageEvent(priced)
+        self._finish()
 
     def _finish(self) -> None:
         walk, cand = self._walk, self._cand

@@ -3,7 +3,10 @@
 A :class:`Transport` turns one :class:`UpstreamCall` (provider, model, credential, request) into
 stream events. Its contract:
 
-* it yields :data:`~openclaw.wire.types.StreamEvent` values and ends after a ``Finish`` event;
+* it yields :data:`~openclaw.wire.types.StreamEvent` values and ends with ``Finish``, right
+  after the answer's one ``UsageEvent`` when there is one: a stream's last batch ends with
+  ``[UsageEvent, Finish]`` or ``[Finish]``, and no other batch holds either (the router looks
+  only at the end of each batch);
 * any failure, at any point, is *raised* as :class:`~openclaw.errors.ProviderError` (status,
   headers and the provider's message filled in); it never yields ``ErrorEvent`` (the router
   decides what a failure means for the caller);

@@ -233,7 +233,7 @@ class OpenAICompletionsTransport:
                     final = chunks.decoder.end(done=chunks.done)
                     if chunks.done:
                         await drain_body(pieces, resp)
-                    yield [final]  # last: a caller who stops at Finish leaves a reusable connection
+                    yield final  # last: a caller who stops at Finish leaves a reusable connection
                 else:
                     yield _json_events(await resp.read())
         except ProviderError as exc:

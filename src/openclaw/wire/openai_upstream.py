@@ -32,6 +32,7 @@ from .types import (
     ToolCallDelta,
     ToolChoice,
     ToolDef,
+    Usage,
     UsageEvent,
 )
 
@@ -294,16 +295,19 @@ def completion_events(data: Any) -> list[StreamEvent]:
 class ChunkDecoder:
     """Stateful decoder for ``chat.completion.chunk`` objects.
 
-    ``feed`` returns the events of one chunk; the finish reason is held back and emitted by
-    :meth:`end` (after the usage chunk that follows it), which raises ``kind="cut"`` when the
-    stream never said it finished."""
+    ``feed`` returns the events of one chunk. The usage and the finish reason are held back and
+    emitted together by :meth:`end` (the usage chunk usually follows the finish chunk; a server
+    that reports usage on every chunk has its last report kept), so a stream always ends with
+    ``[UsageEvent, Finish]`` or ``[Finish]``; :meth:`end` raises ``kind="cut"`` when the stream
+    never said it finished."""
 
-    __slots__ = ("finish", "info_sent", "native")
+    __slots__ = ("finish", "info_sent", "native", "usage")
 
     def __init__(self) -> None:
         self.info_sent = False
         self.finish: str | None = None
         self.native: str | None = None
+        self.usage: Usage | None = None
 
     def feed(self, data: Any) -> list[StreamEvent]:
         if not isinstance(data, dict):
@@ -322,7 +326,7 @@ class ChunkDecoder:
             self._choice(choices[0], events)
         usage = data.get("usage")
         if isinstance(usage, dict):
-            events.append(UsageEvent(usage_from_openai(usage)))
+            self.usage = usage_from_openai(usage)
         return events
 
     def _choice(self, choice: dict[str, Any], events: list[StreamEvent]) -> None:
@@ -347,12 +351,15 @@ class ChunkDecoder:
             native = choice.get("native_finish_reason") or finish
             self.native = native if isinstance(native, str) else None
 
-    def end(self, *, done: bool) -> Finish:
-        """The final event at ``[DONE]`` (``done``) or at the end of the body."""
+    def end(self, *, done: bool) -> list[StreamEvent]:
+        """The final events at ``[DONE]`` (``done``) or at the end of the body: the usage, if
+        any was reported, and the finish."""
         if self.finish is not None:
-            return Finish(self.finish, self.native)
-        if done:
-            return Finish("stop", None)
-        raise ProviderError(
-            "the upstream stream ended before it finished (no finish reason, no [DONE])", kind="cut"
-        )
+            finish = Finish(self.finish, self.native)
+        elif done:
+            finish = Finish("stop", None)
+        else:
+            raise ProviderError(
+                "the upstream stream ended before it finished (no finish reason, no [DONE])", kind="cut"
+            )
+        return [finish] if self.usage is None else [UsageEvent(self.usage), finish]
