@@ -36,6 +36,8 @@ __all__ = ["RouterRun"]
 class RouterRun:
     """One request's answer from the commit point on (implements :class:`~.types.Run`)."""
 
+    __slots__ = ("_cand", "_done", "_drained", "_failed", "_opened", "_started", "_usage", "_walk", "served")
+
     def __init__(self, walk: Walk, opened: Opened, cand: Candidate, served: Served) -> None:
         self.served = served
         self._walk = walk
@@ -66,13 +68,10 @@ class RouterRun:
                 self._end(first)
             yield first
             stream = self._opened.stream
-            async for batch in stream:
+            async for batch in stream:  # after the finish, the transport only winds down
                 if type(batch[-1]) is Finish:
                     self._end(batch)
                 yield batch
-                if self._done:  # nothing follows a finish; let the transport drain
-                    await _drain(stream)
-                    break
             self._drained = True
             if not self._done:
                 raise ProviderError("the stream ended without a finish", kind="cut")
@@ -114,18 +113,11 @@ class RouterRun:
             cand.slot,
             ts=ts,
             latency_ms=latency,
-            ttft_ms=self.served_ttft_ms,
+            ttft_ms=walk.attempts[-1].latency_ms,  # the commit's: no attempt follows it
             usage=self._usage,
             served_model=self.served.model,
         )
         self._done = True
-
-    @property
-    def served_ttft_ms(self) -> float | None:
-        for attempt in reversed(self.served.attempts):
-            if attempt.reason is None:
-                return attempt.latency_ms
-        return None
 
     async def _broken(self, err: ProviderError) -> None:
         if self._failed:
@@ -142,9 +134,3 @@ class RouterRun:
         walk.broken(cand.slot, err, ts=ts, latency_ms=latency)
         if err.reason != CANCELLED and policy_for(err.reason).action != "retry":
             await walk.cool_down(cand, err)  # one cut or 5xx mid-answer does not bench a model
-
-
-async def _drain(stream: AsyncGenerator[Batch, None]) -> None:
-    """Read what a transport sends after the finish (nothing the caller should see)."""
-    async for _ in stream:
-        pass
