@@ -15,8 +15,10 @@ process pinned to one core; this client is pinned to the other. Every row uses t
   state backend on, ledger off;
 * ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
 
-The rows of one round run back to back, in reverse order every other round (a row's place in
-the round, first or last, otherwise biases it by several per cent on this machine); the table
+After the ledger row its writes are flushed and settled before the next row starts, so that
+no row pays for another's ledger. The rows of one round run back to back, in reverse order
+every other round (a row's place in the round, first or last, otherwise biases it by several
+per cent on this machine); the table
 shows per-round ratios (router row / baseline row of the same round) and their median, so drift
 from other work on the machine hits both sides of a ratio alike, and the client's own CPU time
 per answer, which other processes do not inflate.
@@ -226,6 +228,20 @@ async def _rounds(
                 workers.reverse()
             for name, worker in workers:
                 results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
+                if name in routers:
+                    await settle(routers[name][0].ledger)  # before the next row, not during it
+
+
+async def settle(ledger: Any) -> None:
+    """Let a ledger finish the row's writes now: its writer thread otherwise settles the rows it
+    staged (SQLite) once idle for a second, in the middle of whichever row runs next, and that
+    row's CPU time would include it (it did: the router row follows the ledger row more often)."""
+    if ledger is None:
+        return
+    await ledger.flush()
+    settle_now = getattr(ledger.store, "settle", None)
+    if settle_now is not None:
+        await asyncio.to_thread(settle_now)
 
 
 def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace, command: str) -> str:
