@@ -181,7 +181,7 @@ class ProviderError(OpenClawError):
         return f"{head} {self.message}".strip()
 
 
-class Attempt(msgspec.Struct, frozen=True):
+class Attempt(msgspec.Struct, frozen=True, gc=False):  # strings and numbers: not GC-tracked
     """One try of one candidate, as reported to the user and written to the ledger."""
 
     provider: str

@@ -40,7 +40,7 @@ class Target:
         return self.candidates[0]
 
 
-class RequestContext(msgspec.Struct):
+class RequestContext(msgspec.Struct, gc=False):  # strings and numbers: no cycles, not tracked
     request_id: str  # "": not named yet (Router.context names it when it is first recorded)
     source: str  # cli | gateway
     deadline: float  # time.monotonic() value by which the whole request must end

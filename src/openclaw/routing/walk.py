@@ -103,12 +103,7 @@ class Walk(Recorder):
         self.r = router
         self.request = request
         self.target = target
-        self.ctx = ctx
-        # no request runs longer than routing.requestTimeoutSeconds (a comparison, not min():
-        # the builtin costs ~1,400 instructions, ~5 % of what the router adds per answer)
-        cap = router.clock.monotonic() + router.policy.request_timeout
-        if cap < ctx.deadline:  # noqa: PLR1730
-            ctx.deadline = cap
+        self.ctx = ctx  # its deadline is cut to routing.requestTimeoutSeconds at first use (_cap)
         self.redactors = router.redactors  # the Recorder's part
         self.ids = router.request_ids
         self.ledger = router.runtime.ledger
@@ -142,8 +137,18 @@ class Walk(Recorder):
         t = self.t
         budget = t.budget
         if budget is None:
+            self._cap(self.r.clock.monotonic())
             budget = t.budget = Budget(self.ctx.deadline, self.r.clock.monotonic)
         return budget
+
+    def _cap(self, now: float) -> None:
+        """No request runs longer than ``routing.requestTimeoutSeconds``: the deadline is cut
+        when it is first used, by the first send (or the first wait, when nothing could be sent).
+        Later calls cannot move it: they come later."""
+        cap = now + self.r.policy.request_timeout
+        ctx = self.ctx
+        if cap < ctx.deadline:  # noqa: PLR1730 (a comparison, not min(): the builtin costs a call)
+            ctx.deadline = cap
 
     @property
     def t(self) -> _Trouble:
@@ -282,8 +287,11 @@ class Walk(Recorder):
     def send(self, cand: Candidate) -> AsyncGenerator[Batch, None]:
         """Start one attempt: the call built (timeouts cut to the budget) and the transport's
         batches; nothing is read yet. Its outcome goes to :meth:`failed` if it fails."""
-        r, agent = self.r, self.target.agent_id
+        r, agent, ctx = self.r, self.target.agent_id, self.ctx
         ts, started = r.clock.now(), r.clock.monotonic()
+        cap = started + r.policy.request_timeout  # _cap, inline: this is every request's path
+        if cap < ctx.deadline:  # noqa: PLR1730
+            ctx.deadline = cap
         default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
         request = self.request
         call = UpstreamCall(  # positional, in field order: provider, ref, model, credential,
@@ -293,10 +301,10 @@ class Walk(Recorder):
             cand.credential,
             request,
             request.stream,
-            cut_timeouts(self.ctx.deadline, cand.timeouts, r.policy.attempt_timeout, started),
+            cut_timeouts(ctx.deadline, cand.timeouts, r.policy.attempt_timeout, started),
             cand.params if default else r.params(cand.ref, agent),
             cand.facts,
-            self.ctx.thinking or (cand.thinking if default else r.thinking(agent)),
+            ctx.thinking or (cand.thinking if default else r.thinking(agent)),
             cand.prepared if default else None,
         )
         self.sent_ts, self.sent_at = ts, started

@@ -50,7 +50,7 @@ __all__ = [
 Batch = list[StreamEvent]  # the events of one network read, in order (never empty)
 
 
-class Timeouts(msgspec.Struct, frozen=True):
+class Timeouts(msgspec.Struct, frozen=True, gc=False):  # numbers: not GC-tracked
     """Seconds. ``read`` bounds the wait for headers and for each next body chunk;
     ``total`` bounds the whole exchange (None: no bound beyond the caller's)."""
 
