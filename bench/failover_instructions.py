@@ -36,6 +36,7 @@ from typing import Any
 from failover_overhead import (
     CLIENT_CPU,
     STREAM_MODEL,
+    collector,
     make_runtime,
     router_worker,
     start_fake,
@@ -69,6 +70,7 @@ async def child(args: argparse.Namespace) -> None:
             worker = transport_worker(runtime, model, stream)
         else:
             worker = router_worker(runtime, make_router(runtime), model, stream)
+        collector(args.gc)
         await _drive(worker, args.warmup, args.concurrency)
         await _drive(worker, args.requests, args.concurrency)
     finally:
@@ -83,7 +85,7 @@ def count(path: str, mode: str, requests: int, base_url: str, args: argparse.Nam
             "valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/callgrind.out",
             sys.executable, __file__, "--child", "--path", path, "--mode", mode,
             "--requests", str(requests), "--warmup", str(args.warmup),
-            "--concurrency", str(concurrency), "--base-url", base_url, "--folder", tmp,
+            "--concurrency", str(concurrency), "--base-url", base_url, "--folder", tmp, "--gc", args.gc,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         done = subprocess.run(
@@ -139,8 +141,9 @@ def report(per: dict[str, dict[str, float]], args: argparse.Namespace, command: 
             f"valgrind {_valgrind_version()} (callgrind). Per answer = (instructions of a run with "
             f"{args.large} answers − of one with {args.small}) ÷ {args.large - args.small}, after "
             f"{args.warmup} warm-up answers in both; non-streaming at concurrency {args.concurrency}, "
-            f"streaming at {args.stream_concurrency}. The client's threads are all counted (the "
-            "ledger's writer thread included); the fake upstream runs natively.",
+            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}. The client's "
+            "threads are all counted (the ledger's writer thread included); the fake upstream runs "
+            "natively.",
             "",
             *lines,
             "",
@@ -178,6 +181,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--modes", type=_names(tuple(MODES)), default=tuple(MODES), help="plain,stream (default both)"
     )
     p.add_argument("--paths", type=_names(PATHS), default=PATHS, help="rows to count (default all)")
+    p.add_argument("--gc", choices=("default", "gateway"), default="default", help="collector settings")
     p.add_argument("--append", type=Path, help="append the result section to this markdown file")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=PATHS, help=argparse.SUPPRESS)

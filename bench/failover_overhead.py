@@ -126,6 +126,17 @@ async def sustained(
     return count / (time.perf_counter() - started), used / max(count, 1) * 1e6
 
 
+def collector(setting: str) -> None:
+    """``gateway``: the collector settings the gateway runs the router with
+    (:func:`openclaw.gateway.server.tune_gc`: start-up objects frozen, the youngest generation
+    collected every 10,000 allocations); ``default``: CPython's (every 700). Both rows of a
+    comparison share the process, so they share the setting."""
+    if setting == "gateway":
+        from openclaw.gateway.server import tune_gc
+
+        tune_gc()
+
+
 def transport_worker(runtime: Any, model: str, stream: bool) -> Callable[[], Awaitable[object]]:
     """The baseline: what any caller of a transport does per request (a fresh request, a call
     with a deadline, the events folded into an answer when it wants one), minus the router."""
@@ -205,6 +216,7 @@ async def measure(
     plain = make_runtime(folder, base_url, ledger=False)
     logged = make_runtime(folder, base_url, ledger=True)
     routers = {"router": (plain, make_router(plain)), "router + ledger": (logged, make_router(logged))}
+    collector(args.gc)
     results: dict[str, list[tuple[float, float]]] = {}
     try:
         await _rounds(routers, plain, results, args)
@@ -278,9 +290,9 @@ def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespa
             f"pinned to CPU {SERVER_CPU}; {args.rounds} rounds of {args.seconds:g} s per row, the "
             f"rows of a round back to back, reversed every other round; non-streaming at "
             f"concurrency {args.concurrency}, "
-            f"streaming at {args.stream_concurrency}. Ratios are per round (router row / transport "
-            "row of the same round), then the median over rounds. CPU is the client process's own "
-            "CPU time per answer.",
+            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}. Ratios are per "
+            "round (router row / transport row of the same round), then the median over rounds. CPU "
+            "is the client process's own CPU time per answer.",
             "",
             *lines,
             "",
@@ -297,6 +309,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--stream-concurrency", type=int, default=8)
     parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument(
+        "--gc", choices=("default", "gateway"), default="default", help="collector settings (see collector())"
+    )
     parser.add_argument("--append", type=Path, help="append the result section to this markdown file")
     args = parser.parse_args()
     command = "python " + " ".join(sys.argv)
