@@ -20,10 +20,20 @@ from openclaw.catalog.providers import builtin_provider
 from openclaw.catalog.resolve import ModelFacts, ResolvedProvider
 from openclaw.refs import ModelRef, parse_ref
 from openclaw.testing import FakeUpstream
-from openclaw.transports.base import Credential, Timeouts, Transport, UpstreamCall
+from openclaw.transports.base import Credential, HttpClient, Timeouts, Transport, UpstreamCall
+from openclaw.transports.http_aiohttp import AiohttpClient
+from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.registry import upstream_model
 from openclaw.wire.aggregate import Aggregator
 from openclaw.wire.types import ChatRequest, ChatResult, Message, StreamEvent
+
+
+@pytest.fixture(params=["lean", "aiohttp"])
+async def http(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
+    """Each HTTP client in turn (the lean one of the CLI, aiohttp of the gateway)."""
+    client: HttpClient = LeanHttpClient() if request.param == "lean" else AiohttpClient()
+    yield client
+    await client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -20,13 +19,6 @@ from openclaw.transports.http_lean import LeanHttpClient
 
 JSON = {"Content-Type": "application/json"}
 T = Timeouts(connect=2, read=5)
-
-
-@pytest.fixture(params=["lean", "aiohttp"])
-async def http(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
-    client: HttpClient = LeanHttpClient() if request.param == "lean" else AiohttpClient()
-    yield client
-    await client.close()
 
 
 def chat(up: FakeUpstream) -> str:

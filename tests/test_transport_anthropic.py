@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -15,8 +15,6 @@ from openclaw.errors import InputError, ProviderError
 from openclaw.testing import FakeUpstream, Reply
 from openclaw.transports.anthropic_messages import AnthropicMessagesTransport
 from openclaw.transports.base import HttpClient, UpstreamCall
-from openclaw.transports.http_aiohttp import AiohttpClient
-from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.registry import TransportRegistry
 from openclaw.wire.types import (
     ChatRequest,
@@ -40,13 +38,6 @@ def anthropic(base_url: str = "https://api.anthropic.com", **kw: object) -> Reso
 def build(call: UpstreamCall) -> tuple[str, dict[str, str], Any]:
     url, headers, body = AnthropicMessagesTransport(MemoryHttp(b"")).build(call)
     return url, headers, orjson.loads(body)
-
-
-@pytest.fixture(params=["lean", "aiohttp"])
-async def http(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
-    client: HttpClient = LeanHttpClient() if request.param == "lean" else AiohttpClient()
-    yield client
-    await client.close()
 
 
 # ----------------------------------------------------------------------------- the request

@@ -14,21 +14,12 @@ from openclaw.errors import ProviderError
 from openclaw.routing.chain import build_target
 from openclaw.testing import FakeUpstream, Reply
 from openclaw.transports.base import Batch, HttpClient, flatten
-from openclaw.transports.http_aiohttp import AiohttpClient
-from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.openai_completions import OpenAICompletionsTransport
 from openclaw.wire.types import ErrorEvent, Finish, ResponseInfo, StreamEvent, TextDelta, UsageEvent
 from test_router_support import chat, ledger_rows, make_test_router, open_test_runtime, router_config
 
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
 MINI = "openrouter/openai/gpt-4o-mini"
-
-
-@pytest.fixture(params=["lean", "aiohttp"])
-async def http(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
-    client: HttpClient = LeanHttpClient() if request.param == "lean" else AiohttpClient()
-    yield client
-    await client.close()
 
 
 async def _batches(batches: AsyncIterator[Batch]) -> list[Batch]:

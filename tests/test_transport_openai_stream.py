@@ -4,7 +4,7 @@ in-memory seam that splits the upstream bytes at every position."""
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import orjson
 import pytest
@@ -13,19 +13,10 @@ from fixtures_upstream import FAKE_KEY, MemoryHttp, collect, make_call, provider
 from openclaw.errors import ProviderError
 from openclaw.testing import FakeUpstream, Reply
 from openclaw.transports.base import HttpClient, Timeouts
-from openclaw.transports.http_aiohttp import AiohttpClient
-from openclaw.transports.http_lean import LeanHttpClient
 from openclaw.transports.openai_completions import OpenAICompletionsTransport
 from openclaw.wire.types import ChatRequest, Finish, ResponseInfo, TextDelta, UsageEvent
 
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
-
-
-@pytest.fixture(params=["lean", "aiohttp"])
-async def http(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
-    client: HttpClient = LeanHttpClient() if request.param == "lean" else AiohttpClient()
-    yield client
-    await client.close()
 
 
 def transport(http: HttpClient) -> OpenAICompletionsTransport:
