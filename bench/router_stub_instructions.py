@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def drive(coro: Coroutine[Any, Any, Any]) -> None:
         return
 
 
-def worker(path: str, stream: bool, chunks: int) -> Callable[[], Awaitable[object]]:
+def worker(path: str, stream: bool, chunks: int) -> Callable[[], Coroutine[Any, Any, None]]:
     from openclaw.routing.chain import build_target
     from openclaw.routing.router import Router
     from openclaw.transports.base import Timeouts
@@ -143,7 +143,7 @@ def worker(path: str, stream: bool, chunks: int) -> Callable[[], Awaitable[objec
 def child(path: str, mode: str, chunks: int, answers: int) -> None:
     one = worker(path, mode == "stream", chunks)
     for _ in range(200 + answers):  # 200 to warm up, the same in every run
-        drive(one())  # type: ignore[arg-type]
+        drive(one())
 
 
 def count(path: str, mode: str, answers: int, args: argparse.Namespace) -> int:

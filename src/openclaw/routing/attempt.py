@@ -42,8 +42,7 @@ class Opened(msgspec.Struct):
 
     stream: AsyncGenerator[Batch, None]  # the transport's batches, read on from here
     buffered: Batch = msgspec.field(default_factory=list)  # the batches read to the commit point
-    complete: bool = False  # ``collect``: the whole answer is in ``agg``
-    agg: Aggregator | None = None
+    agg: Aggregator | None = None  # read_whole: the whole answer, folded
 
     @property
     def served_model(self) -> str | None:
@@ -113,4 +112,4 @@ async def read_whole(stream: AsyncGenerator[Batch, None]) -> Opened:
             add(event)
     if not agg.finished or agg.result_.finish_reason == "content_filter":
         check_whole(agg)
-    return Opened(stream, complete=True, agg=agg)
+    return Opened(stream, agg=agg)

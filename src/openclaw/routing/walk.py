@@ -103,7 +103,12 @@ class Walk(Recorder):
         self.r = router
         self.request = request
         self.target = target
-        self.ctx = ctx  # its deadline is cut to routing.requestTimeoutSeconds at first use (_cap)
+        self.ctx = ctx
+        # no request runs longer than routing.requestTimeoutSeconds (a comparison, not min():
+        # the builtin costs a call on every request)
+        cap = router.clock.monotonic() + router.policy.request_timeout
+        if cap < ctx.deadline:  # noqa: PLR1730
+            ctx.deadline = cap
         self.redactors = router.redactors  # the Recorder's part
         self.ids = router.request_ids
         self.ledger = router.runtime.ledger
@@ -137,18 +142,8 @@ class Walk(Recorder):
         t = self.t
         budget = t.budget
         if budget is None:
-            self._cap(self.r.clock.monotonic())
             budget = t.budget = Budget(self.ctx.deadline, self.r.clock.monotonic)
         return budget
-
-    def _cap(self, now: float) -> None:
-        """No request runs longer than ``routing.requestTimeoutSeconds``: the deadline is cut
-        when it is first used, by the first send (or the first wait, when nothing could be sent).
-        Later calls cannot move it: they come later."""
-        cap = now + self.r.policy.request_timeout
-        ctx = self.ctx
-        if cap < ctx.deadline:  # noqa: PLR1730 (a comparison, not min(): the builtin costs a call)
-            ctx.deadline = cap
 
     @property
     def t(self) -> _Trouble:
@@ -289,9 +284,6 @@ class Walk(Recorder):
         batches; nothing is read yet. Its outcome goes to :meth:`failed` if it fails."""
         r, agent, ctx = self.r, self.target.agent_id, self.ctx
         ts, started = r.clock.now(), r.clock.monotonic()
-        cap = started + r.policy.request_timeout  # _cap, inline: this is every request's path
-        if cap < ctx.deadline:  # noqa: PLR1730
-            ctx.deadline = cap
         default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
         request = self.request
         call = UpstreamCall(  # positional, in field order: provider, ref, model, credential,
