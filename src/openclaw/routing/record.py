@@ -11,6 +11,7 @@ config prices); a failed one costs nothing unless the provider reported a cost f
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -20,8 +21,11 @@ from ..redact import Redactor
 from ..refs import ModelRef
 from ..usage.base import Ledger, UsageRecord
 from ..usage.pricing import attempt_cost
-from ..wire.types import Usage
+from ..wire.types import ChatRequest, Usage
 from .types import RequestContext
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 __all__ = ["Recorder", "Slot"]
 
@@ -36,22 +40,34 @@ class Slot(msgspec.Struct, frozen=True):
     facts: ModelFacts | None = None
 
 
+class Books(Protocol):
+    """What a recorder takes from its router (:class:`~openclaw.routing.router.Router`)."""
+
+    @property
+    def runtime(self) -> Runtime: ...  # its ``ledger`` (None: rows go nowhere)
+
+    @property
+    def redactors(self) -> Callable[[], Redactor]: ...  # built on first use
+
+    @property
+    def request_ids(self) -> Callable[[], str]: ...  # names a request at its first row
+
+
 class Recorder:
     """The attempts of one request and their ledger rows: the base of
     :class:`~openclaw.routing.walk.Walk` (one object per request, not two), whose ``__init__``
-    sets these slots."""
+    sets these slots. What only a row or a failure needs (the ledger, the redactor, the id
+    source) is looked up through ``r`` when it is needed, not copied in per request."""
 
-    __slots__ = ("attempts", "ctx", "ids", "ledger", "redactors", "stream")
+    __slots__ = ("attempts", "ctx", "r", "request")
 
     ctx: RequestContext
-    redactors: Callable[[], Redactor]  # built on first use: the happy path never needs one
-    ids: Callable[[], str]  # names a request whose context has no id yet, at its first row
-    ledger: Ledger | None
-    stream: bool
+    r: Books
+    request: ChatRequest
     attempts: list[Attempt]
 
     def redactor(self, text: str) -> str:
-        return self.redactors()(text)
+        return self.r.redactors()(text)
 
     def describe(self, err: ProviderError) -> str:
         """The provider's message, redacted and prefixed with the failure kind when there was
@@ -73,10 +89,12 @@ class Recorder:
             latency_ms=latency_ms,
         )
         self.attempts.append(attempt)
-        if self.ledger is not None:
+        ledger = self.r.runtime.ledger
+        if ledger is not None:
             cost, source = attempt_cost(None, slot.facts, ok=False)
             status = "cancelled" if err.reason == "cancelled" else "error"
             self._write(
+                ledger,
                 slot,
                 status,
                 ts,
@@ -99,8 +117,9 @@ class Recorder:
             skipped=True,
         )
         self.attempts.append(attempt)
-        if self.ledger is not None:
-            self._write(slot, "skipped", ts, 0.0, reason=reason, error=attempt.message)
+        ledger = self.r.runtime.ledger
+        if ledger is not None:
+            self._write(ledger, slot, "skipped", ts, 0.0, reason=reason, error=attempt.message)
         return attempt
 
     def finished(
@@ -114,8 +133,9 @@ class Recorder:
         served_model: str | None,
     ) -> None:
         """The ledger row of the answer that was delivered (``usage`` already priced)."""
-        if self.ledger is not None:
-            self._write(slot, "ok", ts, latency_ms, ttft_ms=ttft_ms, usage=usage, served=served_model)
+        ledger = self.r.runtime.ledger
+        if ledger is not None:
+            self._write(ledger, slot, "ok", ts, latency_ms, ttft_ms=ttft_ms, usage=usage, served=served_model)
 
     def broken(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
         """A committed answer failed after its first byte: replace its ``ok`` attempt."""
@@ -133,15 +153,24 @@ class Recorder:
             if self.attempts[index].reason is None and self.attempts[index].ref == attempt.ref:
                 self.attempts[index] = attempt
                 break
-        if self.ledger is not None:
+        ledger = self.r.runtime.ledger
+        if ledger is not None:
             status = "cancelled" if err.reason == "cancelled" else "error"
             self._write(
-                slot, status, ts, latency_ms, reason=attempt.reason, http_status=err.status, error=message
+                ledger,
+                slot,
+                status,
+                ts,
+                latency_ms,
+                reason=attempt.reason,
+                http_status=err.status,
+                error=message,
             )
         return attempt
 
     def _write(
         self,
+        ledger: Ledger,
         slot: Slot,
         status: str,
         ts: float,
@@ -156,10 +185,9 @@ class Recorder:
         cost: float | None = None,
         cost_source: str | None = None,
     ) -> None:
-        assert self.ledger is not None
         ctx = self.ctx
         if not ctx.request_id:
-            ctx.request_id = self.ids()
+            ctx.request_id = self.r.request_ids()
         row = UsageRecord(
             ts=ts,
             source=ctx.source,
@@ -176,7 +204,7 @@ class Recorder:
             reason=reason,
             http_status=http_status,
             error=error,
-            stream=self.stream,
+            stream=self.request.stream,
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
             input_tokens=usage.input if usage is not None else 0,
@@ -187,4 +215,4 @@ class Recorder:
             cost=cost if usage is None else usage.cost,
             cost_source=cost_source if usage is None else usage.cost_source,
         )
-        self.ledger.record(row)
+        ledger.record(row)

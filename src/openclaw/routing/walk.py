@@ -87,19 +87,19 @@ class Walk(Recorder):
     """One request's way through its target: the candidates tried, and (as a
     :class:`~openclaw.routing.record.Recorder`) every attempt on record."""
 
-    __slots__ = (
-        "_trouble",
-        "clean",
-        "head",
-        "r",
-        "request",
-        "sent",
-        "sent_at",
-        "sent_ts",
-        "target",
-    )
+    __slots__ = ("_trouble", "clean", "head", "sent", "sent_at", "sent_ts", "target")
+
+    r: Router
+    target: Target
+    sent: int  # attempts that went out
+    sent_ts: float  # epoch and monotonic time of the last send
+    sent_at: float
+    _trouble: _Trouble
 
     def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
+        # Only what every request needs is set here. Made later, on first need: ``_trouble``
+        # (see :attr:`t`), ``sent_ts`` and ``sent_at`` (by :meth:`send`, before anything reads
+        # them); the ledger, the redactor and the id source are the router's (``Recorder``).
         self.r = router
         self.request = request
         self.target = target
@@ -109,21 +109,15 @@ class Walk(Recorder):
         cap = router.clock.monotonic() + router.policy.request_timeout
         if cap < ctx.deadline:  # noqa: PLR1730
             ctx.deadline = cap
-        self.redactors = router.redactors  # the Recorder's part
-        self.ids = router.request_ids
-        self.ledger = router.runtime.ledger
-        self.stream = request.stream
         self.attempts = []
         self.sent = 0
-        self._trouble: _Trouble | None = None  # made on first need (the happy path needs none)
-        self.sent_ts = self.sent_at = 0.0  # epoch and monotonic time of the last send
-        self.clean: Candidate | None = None  # the first candidate, when nothing about it is on record
         # The happy path: the chain's first candidate, if it can go out at once (its model usable
         # and fit for the request, its key and model not cooling down), else None. The caller
         # sends it itself (:meth:`attempt`), with no pass generator and no :meth:`run` frame
         # between it and the network, and calls :meth:`run` only if it fails (or if there is
-        # no such candidate).
-        self.head: Candidate | None = None
+        # no such candidate). ``clean``: the same candidate when nothing about it is on record
+        # (no reset needed after it answers).
+        head = clean = None
         entry = router.model_entry(target.candidates[0])
         if entry.candidates and capability.check(request, entry.facts) is None:
             first = entry.candidates[0]
@@ -132,9 +126,11 @@ class Walk(Recorder):
                 # one in-memory lookup: "cooling?" and "reset after?"
                 recent is not None and not recent((first.cred_key, first.model_key), router.clock.now())
             ):
-                self.clean = self.head = first  # nothing on record about it: no reset after it answers
+                clean = head = first
             elif self._eligible(first, 0):
-                self.head = first
+                head = first
+        self.head: Candidate | None = head
+        self.clean: Candidate | None = clean
 
     @property
     def budget(self) -> Budget:
@@ -147,10 +143,12 @@ class Walk(Recorder):
 
     @property
     def t(self) -> _Trouble:
-        trouble = self._trouble
-        if trouble is None:
+        """What the walk keeps once something does not go straight (made on first use)."""
+        try:
+            return self._trouble
+        except AttributeError:
             trouble = self._trouble = _Trouble()
-        return trouble
+            return trouble
 
     # -- the walk ----------------------------------------------------------------------------
 
