@@ -35,6 +35,7 @@ from typing import Any
 
 from failover_overhead import (
     CLIENT_CPU,
+    PATHS,
     STREAM_MODEL,
     collector,
     make_runtime,
@@ -42,8 +43,8 @@ from failover_overhead import (
     start_fake,
     transport_worker,
 )
+from lib.args import names_arg
 
-PATHS = ("transport", "router", "router + ledger")
 MODES = {"plain": ("openrouter/openai/gpt-4o-mini", False), "stream": (f"openrouter/{STREAM_MODEL}", True)}
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
@@ -156,19 +157,6 @@ def _valgrind_version() -> str:
     return done.stdout.strip().removeprefix("valgrind-")
 
 
-def _names(known: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
-    """A comma-separated subset of ``known``, in the order given."""
-
-    def parse(text: str) -> tuple[str, ...]:
-        names = tuple(name.strip() for name in text.split(",") if name.strip())
-        unknown = [name for name in names if name not in known]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(f"choose from {', '.join(known)} (got {text!r})")
-        return names
-
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--small", type=int, default=200, help="measured answers in the smaller run")
@@ -178,9 +166,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stream-concurrency", type=int, default=8)
     p.add_argument("--chunks", type=int, default=200, help="content chunks per streamed answer")
     p.add_argument(
-        "--modes", type=_names(tuple(MODES)), default=tuple(MODES), help="plain,stream (default both)"
+        "--modes", type=names_arg(tuple(MODES)), default=tuple(MODES), help="plain,stream (default both)"
     )
-    p.add_argument("--paths", type=_names(PATHS), default=PATHS, help="rows to count (default all)")
+    p.add_argument("--paths", type=names_arg(PATHS), default=PATHS, help="rows to count (default all)")
     p.add_argument("--gc", choices=("default", "gateway"), default="default", help="collector settings")
     p.add_argument("--append", type=Path, help="append the result section to this markdown file")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -24,6 +24,7 @@ from other work on the machine hits both sides of a ratio alike, and the client'
 per answer, which other processes do not inflate.
 
     python bench/failover_overhead.py [--seconds 2] [--rounds 9] [--concurrency 32] \
+        [--modes plain,stream] [--paths router,"router + ledger"] [--gc default|gateway] \
         [--append docs/benchmarks.md]
 """
 
@@ -44,11 +45,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from lib.stats import iqr_change, round_ratios
+from lib.args import names_arg
+from lib.stats import iqr_change, median_ci_change, round_ratios
 
 KEY = "sk-or-test-bench0000000000000000000000"
 KEY_2 = "sk-or-test-bench1111111111111111111111"
 STREAM_MODEL = "bench/stream"
+PATHS = ("transport", "router", "router + ledger")
+MODES = ("plain", "stream")
 CLIENT_CPU, SERVER_CPU = 0, 1
 
 
@@ -233,9 +237,12 @@ async def _rounds(
             ("stream", f"openrouter/{STREAM_MODEL}", True, args.stream_concurrency))  # fmt: skip
     for round_no in range(args.rounds):
         for label, model, stream, conc in rows:
+            if label not in args.modes:
+                continue
             workers = [("transport", transport_worker(plain, model, stream))]
             for name, (runtime, router) in routers.items():
-                workers.append((name, router_worker(runtime, router, model, stream)))
+                if name in args.paths:
+                    workers.append((name, router_worker(runtime, router, model, stream)))
             if round_no % 2:  # odd rounds run the rows in reverse: no row always goes first
                 workers.reverse()
             for name, worker in workers:
@@ -256,30 +263,33 @@ async def settle(ledger: Any) -> None:
         await asyncio.to_thread(settle_now)
 
 
+def _change(ratios: list[float]) -> str:
+    """A row's change against the transport row: the median of its per-round ratios, how far
+    single rounds scatter (IQR) and how well the median is known (its 95 % confidence interval)."""
+    middle = (statistics.median(ratios) - 1) * 100
+    return f"{middle:+.1f} % ({iqr_change(ratios)}; {median_ci_change(ratios)})"
+
+
 def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace, command: str) -> str:
     rate = {k: statistics.median(r for r, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
     lines = [
-        "| mode | path | answers/s | vs. transport, median (IQR) | client CPU µs/answer | "
-        "vs. transport, median (IQR) |",
+        "| mode | path | answers/s | vs. transport, median (IQR; 95 % CI of the median) | "
+        "client CPU µs/answer | vs. transport, median (IQR; 95 % CI) |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for label, mode in (("plain", "non-streaming"), ("stream", f"streaming, {args.chunks} chunks")):
         base = f"{label}|transport"
-        for name in ("transport", "router", "router + ledger"):
+        for name in ("transport", *args.paths):
             key = f"{label}|{name}"
+            if key not in results:
+                continue
             if name == "transport":
                 lines.append(f"| {mode} | {name} | {rate[key]:,.1f} | - | {cpu[key]:,.0f} | - |")
                 continue
-            r_rate, r_cpu = (
-                round_ratios(results[key], results[base], 0),
-                round_ratios(results[key], results[base], 1),
-            )
-            lines.append(
-                f"| {mode} | {name} | {rate[key]:,.1f} | {(statistics.median(r_rate) - 1) * 100:+.1f} % "
-                f"({iqr_change(r_rate)}) | {cpu[key]:,.0f} | {(statistics.median(r_cpu) - 1) * 100:+.1f} % "
-                f"({iqr_change(r_cpu)}) |"
-            )
+            by_rate = _change(round_ratios(results[key], results[base], 0))
+            by_cpu = _change(round_ratios(results[key], results[base], 1))
+            lines.append(f"| {mode} | {name} | {rate[key]:,.1f} | {by_rate} | {cpu[key]:,.0f} | {by_cpu} |")
     return "\n".join(
         [
             f"### Failover overhead on the happy path ({datetime.date.today().isoformat()})",
@@ -309,6 +319,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--stream-concurrency", type=int, default=8)
     parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument("--modes", type=names_arg(MODES), default=MODES, help="plain,stream (default both)")
+    parser.add_argument(
+        "--paths",
+        type=names_arg(PATHS[1:]),
+        default=PATHS[1:],
+        help="rows measured against the transport row (default: router,router + ledger)",
+    )
     parser.add_argument(
         "--gc", choices=("default", "gateway"), default="default", help="collector settings (see collector())"
     )

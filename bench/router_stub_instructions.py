@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from failover_overhead import make_runtime
+from lib.args import names_arg
 from openclaw.transports.base import Batch, Transport, UpstreamCall, flatten
 from openclaw.wire.types import Finish, ResponseInfo, StreamEvent, TextDelta, Usage, UsageEvent
 
@@ -170,17 +171,17 @@ def main() -> None:
     p.add_argument("--chunks", type=int, default=1, help="text deltas in the stub's answer")
     p.add_argument("--small", type=int, default=1000)
     p.add_argument("--large", type=int, default=3000)
-    p.add_argument("--modes", default="plain,stream", help="plain,stream (default both)")
+    modes = ("plain", "stream")
+    p.add_argument("--modes", type=names_arg(modes), default=modes, help="plain,stream (default both)")
     p.add_argument("--child", nargs=3, metavar=("PATH", "MODE", "ANSWERS"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         path, mode, answers = args.child
         child(path, mode, args.chunks, int(answers))
         return
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if not modes or any(m not in ("plain", "stream") for m in modes) or not 0 < args.small < args.large:
-        p.error("--modes takes plain and/or stream; --small must be positive and below --large")
-    for mode in modes:
+    if not 0 < args.small < args.large:
+        p.error("--small must be positive and below --large")
+    for mode in args.modes:
         per: dict[str, float] = {}
         for path in ("transport", "router"):
             small, large = count(path, mode, args.small, args), count(path, mode, args.large, args)

@@ -5,6 +5,7 @@ Fast and network-free: nothing here starts a process or opens a socket.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -14,13 +15,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
+from lib.args import names_arg
 from lib.baselines import proxy_extra_requirements
 from lib.lua import RequestSpec, lua_quote, render_script
 from lib.procs import cpu_busy_seconds, listening_hosts
 from lib.profile import parse_collapsed, top_frames
 from lib.report import BEGIN, END, fmt_ratio, render_markdown, splice_section
 from lib.runner import round_order
-from lib.stats import foreign_by_cpu, linear_slope, parse_cpus, ratio, rss_trend, share
+from lib.stats import (
+    foreign_by_cpu,
+    linear_slope,
+    median_ci,
+    median_ci_change,
+    parse_cpus,
+    ratio,
+    rss_trend,
+    share,
+)
 from lib.summary import summarize
 from lib.wrk import parse_wrk_output, wrk_command
 
@@ -282,3 +293,18 @@ def test_rounds_alternate_the_scenario_order() -> None:
     positions = {n: sum(r.index(n) for r in rounds) for n in names}
     assert set(positions.values()) == {6}
     assert names == ["chat", "chat-stream", "messages", "messages-stream"]  # input left alone
+
+
+def test_median_ci_takes_the_binomial_ranks() -> None:
+    values = [float(v) for v in range(100, 0, -1)]  # 1..100, unsorted
+    assert median_ci(values) == (40.0, 61.0)  # ranks 40 and 61 of 100
+    assert median_ci([3.0, 1.0, 2.0]) == (1.0, 3.0)  # too few: min…max
+    assert median_ci_change([0.9] * 5 + [1.1] * 5) == "-10.0…+10.0"
+
+
+def test_names_arg_keeps_order_and_rejects_unknown_names() -> None:
+    parse = names_arg(("plain", "stream"))
+    assert parse(" stream, plain ") == ("stream", "plain")
+    for bad in ("", "plain,bogus", ","):
+        with pytest.raises(argparse.ArgumentTypeError, match="choose from plain, stream"):
+            parse(bad)

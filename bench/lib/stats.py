@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ __all__ = [
     "iqr_change",
     "linear_slope",
     "median",
+    "median_ci",
+    "median_ci_change",
     "parse_cpus",
     "ratio",
     "round_ratios",
@@ -111,3 +114,24 @@ def iqr_change(ratios: Sequence[float]) -> str:
     values = list(ratios)
     q = statistics.quantiles(values, n=4) if len(values) >= 4 else [min(values), 0.0, max(values)]
     return f"{(q[0] - 1) * 100:+.1f}…{(q[2] - 1) * 100:+.1f}"
+
+
+def median_ci(values: Sequence[float]) -> tuple[float, float]:
+    """A distribution-free ~95 % confidence interval of the median: the values of rank
+    ``⌊n/2 − 0.98·√n⌋`` and ``⌈1 + n/2 + 0.98·√n⌉`` in sorted order (the binomial's normal
+    approximation; 40th and 61st of 100), or min…max below 10 values. It says how well the
+    median itself is known, where the IQR says how far single values scatter."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n < 10:
+        return ordered[0], ordered[-1]
+    spread = 0.98 * math.sqrt(n)
+    low = max(1, math.floor(n / 2 - spread))
+    high = min(n, math.ceil(1 + n / 2 + spread))
+    return ordered[low - 1], ordered[high - 1]
+
+
+def median_ci_change(ratios: Sequence[float]) -> str:
+    """:func:`median_ci` of ``ratios`` as per-cent changes, ``"-5.1…-2.9"``."""
+    low, high = median_ci(ratios)
+    return f"{(low - 1) * 100:+.1f}…{(high - 1) * 100:+.1f}"
