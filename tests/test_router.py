@@ -314,6 +314,34 @@ async def test_success_clears_an_expired_record(home: Path, upstream: FakeUpstre
     assert LocalState(state.db_path).recent([key], time.time()) == {}
 
 
+async def test_the_happy_path_and_the_walk_write_the_same_row(home: Path, upstream: FakeUpstream) -> None:
+    """``complete`` reads a clean first candidate without a walk; with something on record about
+    it, the walk sends it. Both answers leave the same ledger row (bar id, time and latency)."""
+    rt = open_test_runtime(home, router_config(upstream.base_url, SONNET, MINI), OPENROUTER_API_KEY=FAKE_KEY)
+    state = rt.state
+    assert isinstance(state, LocalState)
+    router = make_test_router(rt)
+    target = build_target(rt, None)
+    assert router.start(chat(), target, router.context("cli"))[1] is True  # clean: no walk
+    _, fast = await router.complete(chat(), target, router.context("cli", agent="a", session="s"))
+    cred = Credential(secret=FAKE_KEY, profile_id=None, source="env", env_var="OPENROUTER_API_KEY")
+    key = credential_key("openrouter", cred)
+    now = time.time()
+    await state.record_failure(
+        Cooldown(key=key, reason="rate_limit", until=now - 1, error_count=1, last_failure_at=now - 5)
+    )
+    assert router.start(chat(), target, router.context("cli"))[1] is False  # on record: the walk
+    _, walked = await router.complete(chat(), target, router.context("cli", agent="a", session="s"))
+    await rt.aclose()
+    assert state.recent([key], time.time()) == {}  # the walk's success reset the record
+    assert fast.attempts[0].reason is None and walked.attempts[0].reason is None
+    assert (fast.ref, fast.profile, fast.model) == (walked.ref, walked.profile, walked.model)
+    varying = {"id", "ts", "latency_ms", "ttft_ms", "request_id"}
+    rows = [{k: v for k, v in row.items() if k not in varying} for row in ledger_rows(home)]
+    assert len(rows) == 2 and rows[0] == rows[1]
+    assert (rows[0]["status"], rows[0]["attempt"], rows[0]["agent"], rows[0]["stream"]) == ("ok", 1, "a", 0)
+
+
 async def test_overload_rotates_one_key_then_moves_on(home: Path, upstream: FakeUpstream) -> None:
     upstream.on_model("anthropic/claude-sonnet-4-5", Reply.status(529))
     three = {"OPENROUTER_API_KEYS": f"{FAKE_KEY},{FAKE_KEY_2},sk-or-test-third000000000000000000000000"}

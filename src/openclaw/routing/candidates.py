@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CredentialError, OpenClawError
 from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
-from ..transports.base import Credential, Timeouts, Transport
+from ..transports.base import Credential, Timeouts, Transport, UpstreamCall
+from ..wire.types import ChatRequest
 from .capability import CAPABILITY
 from .classify import FORMAT
 from .cooldown import credential_key, model_key
 from .record import Slot
+from .retry import cut_timeouts
+from .types import RequestContext
 
 if TYPE_CHECKING:
     from ..catalog.resolve import ModelFacts, ResolvedProvider
@@ -44,6 +47,26 @@ class Candidate:
     params: Mapping[str, Any]  # merged per-model params for the default agent
     prepared: object | None  # the transport's static part of a call with ``params`` (or None)
     thinking: str | None  # the default agent's configured thinking level
+
+    def upstream_call(
+        self, router: Router, request: ChatRequest, ctx: RequestContext, agent: str, now: float
+    ) -> UpstreamCall:
+        """The call that sends ``request`` to this candidate at ``now`` (monotonic): timeouts cut
+        to what is left of the request's budget; the agent's params and thinking level."""
+        default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
+        return UpstreamCall(  # positional, in field order: provider, ref, model, credential,
+            self.provider,  # request, stream, timeouts, params, facts, thinking, prepared
+            self.ref,
+            self.upstream_model,
+            self.credential,
+            request,
+            request.stream,
+            cut_timeouts(ctx.deadline, self.timeouts, router.policy.attempt_timeout, now),
+            self.params if default else router.params(self.ref, agent),
+            self.facts,
+            ctx.thinking or (self.thinking if default else router.thinking(agent)),
+            self.prepared if default else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

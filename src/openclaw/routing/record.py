@@ -66,6 +66,14 @@ class Recorder:
     request: ChatRequest
     attempts: list[Attempt]
 
+    def __init__(self, r: Books, request: ChatRequest, ctx: RequestContext, attempts: list[Attempt]) -> None:
+        """A recorder of its own: the rows of an answer that needed no walk (``Router.complete``'s
+        happy path with a ledger). A walk sets these slots in its own ``__init__``."""
+        self.r = r
+        self.request = request
+        self.ctx = ctx
+        self.attempts = attempts
+
     def redactor(self, text: str) -> str:
         return self.r.redactors()(text)
 

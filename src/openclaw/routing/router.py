@@ -20,7 +20,10 @@ attempt's timeouts are what is left of it.
 
 **The happy path costs nothing extra**: credential plans, model facts and params are computed once
 per router; the cooldown check is a dict lookup in memory; no state I/O happens unless something
-fails or recovers; ledger rows are queued, not written inline.
+fails or recovers; ledger rows are queued, not written inline. :meth:`Router.start` decides for
+every request whether its chain's first candidate is *clean* (usable, fit for the request, and
+nothing on record about it); ``complete`` then sends and reads it itself, and builds a
+:class:`~openclaw.routing.walk.Walk` only if it fails (``open`` always walks: its run needs one).
 """
 
 from __future__ import annotations
@@ -30,20 +33,22 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ProviderError
+from ..errors import Attempt, ProviderError
 from ..refs import ModelRef
 from ..transports.base import Transport
 from ..transports.registry import upstream_model
 from ..usage.pricing import price_usage
 from ..wire.aggregate import Aggregator
 from ..wire.types import ChatRequest, ChatResult
+from . import capability
 from .attempt import check_whole
 from .candidates import Candidate, ModelEntry, model_entry
 from .cooldown import CooldownSchedule
+from .record import Recorder
 from .retry import Clock, RetryPolicy, SystemClock
 from .run import RouterRun
 from .types import RequestContext, Served, Target
-from .walk import Walk
+from .walk import Start, Walk, served_by
 
 if TYPE_CHECKING:
     from ..catalog.resolve import ModelFacts, ResolvedProvider
@@ -113,9 +118,28 @@ class Router:
             thinking,
         )
 
+    def start(self, request: ChatRequest, target: Target, ctx: RequestContext) -> Start:
+        """The start of every request: ``ctx.deadline`` cut to ``routing.requestTimeoutSeconds``
+        from now, then the chain's first candidate if its model is usable and fit for the request
+        (else None), and whether nothing about it is on record (no cooldown, nothing to reset)."""
+        clock = self.clock
+        cap = clock.monotonic() + self.policy.request_timeout
+        if cap < ctx.deadline:  # a comparison, not min(): the builtin costs a call  # noqa: PLR1730
+            ctx.deadline = cap
+        entry = self.model_entry(target.candidates[0])
+        if not entry.candidates or capability.check(request, entry.facts) is not None:
+            return None, False
+        first = entry.candidates[0]
+        records, recent = self.state_records, self.recent_records
+        clean = (records is not None and not records) or (  # nothing on record at all, or
+            # one in-memory lookup: "cooling?" and "reset after?"
+            recent is not None and not recent((first.cred_key, first.model_key), clock.now())
+        )
+        return first, clean
+
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
-        walk = Walk(self, request, target, ctx)
+        walk = Walk(self, request, target, ctx, self.start(request, target, ctx))
         cand = walk.head  # the happy path: one frame between here and the network
         opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
         if opened is None or cand is None:
@@ -128,37 +152,59 @@ class Router:
     async def complete(
         self, request: ChatRequest, target: Target, ctx: RequestContext
     ) -> tuple[ChatResult, Served]:
-        """The whole answer (any failure before its end can still fail over)."""
-        walk = Walk(self, request, target, ctx)
-        cand = walk.head
-        agg: Aggregator | None = None
-        err: ProviderError | None = None
-        if cand is not None:  # the happy path, read right here: no frame between this and the
-            stream = walk.send(cand)  # network (as attempt.read_whole, inline)
-            try:
-                folded = Aggregator()
-                add = folded.add
-                async for batch in stream:
-                    for event in batch:
-                        add(event)
-                if not folded.finished or folded.result_.finish_reason == "content_filter":
-                    check_whole(folded)
-                agg = folded
-            except BaseException as exc:
-                err = await walk.failed(cand, stream, exc)
-        if agg is None or cand is None:
-            opened, cand = await walk.run(whole=True, primed=cand, primed_err=err)
-            agg = opened.agg
-            assert agg is not None
+        """The whole answer (any failure before its end can still fail over).
+
+        The happy path (the first candidate usable, fit and with nothing on record) is sent and
+        read right here, with no walk and no frame between this and the network (as
+        ``attempt.read_whole``, inline); a walk is made only if it fails."""
+        start = self.start(request, target, ctx)
+        first, clean = start
+        if first is None or not clean:
+            return await self._complete_walk(Walk(self, request, target, ctx, start))
+        clock = self.clock
+        ts, started = clock.now(), clock.monotonic()
+        stream = first.transport.batches(first.upstream_call(self, request, ctx, target.agent_id, started))
+        try:
+            folded = Aggregator()
+            add = folded.add
+            async for batch in stream:
+                for event in batch:
+                    add(event)
+            if not folded.finished or folded.result_.finish_reason == "content_filter":
+                check_whole(folded)
+        except BaseException as exc:
+            walk = Walk(self, request, target, ctx, start)
+            walk.adopt(ts, started)
+            err = await walk.failed(first, stream, exc)
+            return await self._complete_walk(walk, primed=first, primed_err=err)
+        latency = (clock.monotonic() - started) * 1000.0  # read whole: the commit is the end
+        attempts: list[Attempt] = []
+        served = served_by(attempts, first, latency, folded.result_.model)
+        result = _priced(folded.result(), first)
+        if self.runtime.ledger is not None:
+            row = Recorder(self, request, ctx, attempts)
+            row.finished(
+                first.slot,
+                ts=ts,
+                latency_ms=latency,
+                ttft_ms=latency,
+                usage=result.usage,
+                served_model=served.model,
+            )
+        return result, served
+
+    async def _complete_walk(
+        self, walk: Walk, primed: Candidate | None = None, primed_err: ProviderError | None = None
+    ) -> tuple[ChatResult, Served]:
+        """``complete`` through the walk: every candidate in turn (``primed``: the first one,
+        already sent by ``complete``, failed with ``primed_err``)."""
+        opened, cand = await walk.run(whole=True, primed=primed, primed_err=primed_err)
+        agg = opened.agg
+        assert agg is not None
         served = walk.commit(cand, agg.result_.model)
-        result = agg.result()
+        result = _priced(agg.result(), cand)
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
-        usage = result.usage
-        if usage is not None:
-            priced = price_usage(usage, cand.facts)
-            if priced is not usage:  # usually the same (a provider-reported cost); a struct's
-                result.usage = priced  # setattr is not free
         latency = walk.attempts[-1].latency_ms  # read whole: the commit was the end
         walk.finished(
             cand.slot,
@@ -222,3 +268,13 @@ class Router:
     @staticmethod
     def upstream_model(provider: ResolvedProvider, ref: ModelRef) -> str:
         return upstream_model(provider, ref)
+
+
+def _priced(result: ChatResult, cand: Candidate) -> ChatResult:
+    """``result`` with its usage priced (:func:`~openclaw.usage.pricing.price_usage`)."""
+    usage = result.usage
+    if usage is not None:
+        priced = price_usage(usage, cand.facts)
+        if priced is not usage:  # usually the same (a provider-reported cost); a struct's
+            result.usage = priced  # setattr is not free
+    return result

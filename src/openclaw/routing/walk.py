@@ -36,10 +36,9 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..errors import Attempt, CredentialError, FailoverError, InputError, OpenClawError, ProviderError
-from ..paths import DEFAULT_AGENT_ID
 from ..refs import ModelRef
 from ..state.base import Cooldown
-from ..transports.base import Batch, UpstreamCall
+from ..transports.base import Batch
 from ..wire.types import ChatRequest
 from . import capability
 from .attempt import Opened, close_quietly
@@ -49,15 +48,17 @@ from .candidates import Candidate
 from .classify import CANCELLED, FORMAT, REASONS, classify, policy_for
 from .cooldown import RecentCooldowns
 from .record import Recorder, Slot
-from .retry import Budget, cut_timeouts, server_wait
+from .retry import Budget, server_wait
 from .types import RequestContext, Served, Target
 
 if TYPE_CHECKING:
     from .router import Router
 
-__all__ = ["Candidate", "Walk"]
+__all__ = ["Candidate", "Start", "Walk", "served_by"]
 
 _MAX_PASSES_HARD = 10
+
+Start = tuple[Candidate | None, bool]  # Router.start: the chain's first candidate, nothing on record?
 
 
 class _Tried(msgspec.Struct):
@@ -96,41 +97,29 @@ class Walk(Recorder):
     sent_at: float
     _trouble: _Trouble
 
-    def __init__(self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext) -> None:
-        # Only what every request needs is set here. Made later, on first need: ``_trouble``
-        # (see :attr:`t`), ``sent_ts`` and ``sent_at`` (by :meth:`send`, before anything reads
-        # them); the ledger, the redactor and the id source are the router's (``Recorder``).
+    def __init__(
+        self, router: Router, request: ChatRequest, target: Target, ctx: RequestContext, start: Start
+    ) -> None:
+        """``start`` is :meth:`Router.start`'s ``(first, clean)``: the chain's first candidate if
+        its model is usable and fit for the request, and whether nothing about it is on record.
+        Made later, on first need: ``_trouble`` (see :attr:`t`), ``sent_ts`` and ``sent_at`` (by
+        :meth:`send` or :meth:`adopt`, before anything reads them); the ledger, the redactor and
+        the id source are the router's (see ``Recorder``)."""
         self.r = router
         self.request = request
         self.target = target
         self.ctx = ctx
-        # no request runs longer than routing.requestTimeoutSeconds (a comparison, not min():
-        # the builtin costs a call on every request)
-        cap = router.clock.monotonic() + router.policy.request_timeout
-        if cap < ctx.deadline:  # noqa: PLR1730
-            ctx.deadline = cap
         self.attempts = []
         self.sent = 0
-        # The happy path: the chain's first candidate, if it can go out at once (its model usable
-        # and fit for the request, its key and model not cooling down), else None. The caller
+        first, clean = start
+        # ``head``: the first candidate if it can go out at once (not cooling down). The caller
         # sends it itself (:meth:`attempt`), with no pass generator and no :meth:`run` frame
         # between it and the network, and calls :meth:`run` only if it fails (or if there is
         # no such candidate). ``clean``: the same candidate when nothing about it is on record
         # (no reset needed after it answers).
-        head = clean = None
-        entry = router.model_entry(target.candidates[0])
-        if entry.candidates and capability.check(request, entry.facts) is None:
-            first = entry.candidates[0]
-            records, recent = router.state_records, router.recent_records
-            if (records is not None and not records) or (  # nothing on record at all, or
-                # one in-memory lookup: "cooling?" and "reset after?"
-                recent is not None and not recent((first.cred_key, first.model_key), router.clock.now())
-            ):
-                clean = head = first
-            elif self._eligible(first, 0):
-                head = first
-        self.head: Candidate | None = head
-        self.clean: Candidate | None = clean
+        self.clean: Candidate | None = first if clean else None
+        eligible = clean or (first is not None and self._eligible(first, 0))
+        self.head: Candidate | None = first if eligible else None
 
     @property
     def budget(self) -> Budget:
@@ -280,35 +269,24 @@ class Walk(Recorder):
     def send(self, cand: Candidate) -> AsyncGenerator[Batch, None]:
         """Start one attempt: the call built (timeouts cut to the budget) and the transport's
         batches; nothing is read yet. Its outcome goes to :meth:`failed` if it fails."""
-        r, agent, ctx = self.r, self.target.agent_id, self.ctx
+        r = self.r
         ts, started = r.clock.now(), r.clock.monotonic()
-        default = agent == DEFAULT_AGENT_ID  # the candidate's params (and prepared call) apply
-        request = self.request
-        call = UpstreamCall(  # positional, in field order: provider, ref, model, credential,
-            cand.provider,  # request, stream, timeouts, params, facts, thinking, prepared
-            cand.ref,
-            cand.upstream_model,
-            cand.credential,
-            request,
-            request.stream,
-            cut_timeouts(ctx.deadline, cand.timeouts, r.policy.attempt_timeout, started),
-            cand.params if default else r.params(cand.ref, agent),
-            cand.facts,
-            ctx.thinking or (cand.thinking if default else r.thinking(agent)),
-            cand.prepared if default else None,
-        )
+        call = cand.upstream_call(r, self.request, self.ctx, self.target.agent_id, started)
         self.sent_ts, self.sent_at = ts, started
         self.sent += 1
         return cand.transport.batches(call)
 
+    def adopt(self, ts: float, started: float) -> None:
+        """Take over an attempt the router sent itself at ``ts`` (epoch) / ``started``
+        (monotonic), before there was a walk (``Router.complete``'s happy path), so that
+        :meth:`failed` can account for it."""
+        self.sent_ts, self.sent_at = ts, started
+        self.sent += 1
+
     def commit(self, cand: Candidate, model: str | None) -> Served:
         """The commit point: the attempt that answers goes on record (with its latency so far),
         and who served (``model``: the one the upstream reported, if it did)."""
-        ref, profile = cand.ref, cand.slot.profile
-        latency = (self.r.clock.monotonic() - self.sent_at) * 1000.0
-        # positional: provider, model, profile_id, reason, status, message, skipped, latency
-        self.attempts.append(Attempt(ref.provider, ref.model, profile, None, None, "", False, latency))
-        return Served(ref, profile or "", model or cand.upstream_model, self.attempts)
+        return served_by(self.attempts, cand, (self.r.clock.monotonic() - self.sent_at) * 1000.0, model)
 
     async def attempt(self, cand: Candidate, whole: bool) -> tuple[Opened | None, ProviderError | None]:
         """One attempt read to its commit point (``whole``: to its end): ``(opened, None)``, or
@@ -434,6 +412,15 @@ class Walk(Recorder):
             message += "`openclaw models auth clear-cooldowns`"
         last = self.t.last if self.sent else _all_skipped(attempts, retry_at, self.r.clock.now())
         return FailoverError(attempts, last=last, retry_at=retry_at, message=message + ".")
+
+
+def served_by(attempts: list[Attempt], cand: Candidate, latency_ms: float, model: str | None) -> Served:
+    """Who served: ``cand``'s successful attempt appended to ``attempts`` (``model``: the one the
+    upstream reported, if it did; else the id it was asked for)."""
+    ref, profile = cand.ref, cand.slot.profile
+    # positional: provider, model, profile_id, reason, status, message, skipped, latency
+    attempts.append(Attempt(ref.provider, ref.model, profile, None, None, "", False, latency_ms))
+    return Served(ref, profile or "", model or cand.upstream_model, attempts)
 
 
 def _previous(state: object, key: str, now: float) -> Cooldown | None:
