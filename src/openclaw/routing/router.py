@@ -166,10 +166,9 @@ class Router:
         stream = first.transport.batches(first.upstream_call(self, request, ctx, target.agent_id, started))
         try:
             folded = Aggregator()
-            add = folded.add
             async for batch in stream:
                 for event in batch:
-                    add(event)
+                    folded.add(event)  # a non-streaming answer is a few events: no bound method
             if not folded.finished or folded.result_.finish_reason == "content_filter":
                 check_whole(folded)
         except BaseException as exc:

@@ -50,7 +50,7 @@ class RequestContext(msgspec.Struct, gc=False):  # strings and numbers: no cycle
     thinking: str | None = None  # a per-request thinking level (``infer --thinking``); None: config
 
 
-class Served(msgspec.Struct):
+class Served(msgspec.Struct, gc=False):  # no cycles: refs, strings, a list of untracked Attempts
     """Who answered: the ref and credential that served, the model the upstream reported,
     and every attempt that led there (failed, skipped, and the successful one last)."""
 
