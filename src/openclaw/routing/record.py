@@ -86,33 +86,10 @@ class Recorder:
         return text
 
     def failed_attempt(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
-        message = self.describe(err)
-        attempt = Attempt(
-            provider=slot.ref.provider,
-            model=slot.ref.model,
-            profile_id=slot.profile,
-            reason=err.reason or "unknown",
-            status=err.status,
-            message=message,
-            latency_ms=latency_ms,
-        )
+        attempt = self._failed_attempt_of(slot, err, latency_ms)
         self.attempts.append(attempt)
-        ledger = self.r.runtime.ledger
-        if ledger is not None:
-            cost, source = attempt_cost(None, slot.facts, ok=False)
-            status = "cancelled" if err.reason == "cancelled" else "error"
-            self._write(
-                ledger,
-                slot,
-                status,
-                ts,
-                latency_ms,
-                reason=attempt.reason,
-                http_status=err.status,
-                error=message,
-                cost=cost,
-                cost_source=source,
-            )
+        cost, source = attempt_cost(None, slot.facts, ok=False)
+        self._error_row(slot, err, attempt, ts, cost=cost, cost_source=source)
         return attempt
 
     def skipped(self, slot: Slot, reason: str, message: str, *, ts: float) -> Attempt:
@@ -147,34 +124,51 @@ class Recorder:
 
     def broken(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
         """A committed answer failed after its first byte: replace its ``ok`` attempt."""
-        message = self.describe(err)
-        attempt = Attempt(
+        attempt = self._failed_attempt_of(slot, err, latency_ms)
+        for index in range(len(self.attempts) - 1, -1, -1):
+            if self.attempts[index].reason is None and self.attempts[index].ref == attempt.ref:
+                self.attempts[index] = attempt
+                break
+        self._error_row(slot, err, attempt, ts)
+        return attempt
+
+    def _failed_attempt_of(self, slot: Slot, err: ProviderError, latency_ms: float) -> Attempt:
+        return Attempt(
             provider=slot.ref.provider,
             model=slot.ref.model,
             profile_id=slot.profile,
             reason=err.reason or "unknown",
             status=err.status,
-            message=message,
+            message=self.describe(err),
             latency_ms=latency_ms,
         )
-        for index in range(len(self.attempts) - 1, -1, -1):
-            if self.attempts[index].reason is None and self.attempts[index].ref == attempt.ref:
-                self.attempts[index] = attempt
-                break
+
+    def _error_row(
+        self,
+        slot: Slot,
+        err: ProviderError,
+        attempt: Attempt,
+        ts: float,
+        *,
+        cost: float | None = None,
+        cost_source: str | None = None,
+    ) -> None:
+        """The ledger row of a failed attempt (``cancelled`` when the caller went away)."""
         ledger = self.r.runtime.ledger
-        if ledger is not None:
-            status = "cancelled" if err.reason == "cancelled" else "error"
-            self._write(
-                ledger,
-                slot,
-                status,
-                ts,
-                latency_ms,
-                reason=attempt.reason,
-                http_status=err.status,
-                error=message,
-            )
-        return attempt
+        if ledger is None:
+            return
+        self._write(
+            ledger,
+            slot,
+            "cancelled" if err.reason == "cancelled" else "error",
+            ts,
+            attempt.latency_ms,
+            reason=attempt.reason,
+            http_status=err.status,
+            error=attempt.message,
+            cost=cost,
+            cost_source=cost_source,
+        )
 
     def _write(
         self,
