@@ -65,7 +65,9 @@ async def child(args: argparse.Namespace) -> None:
     from openclaw.bootstrap import make_router
 
     model, stream = MODES[args.mode]
-    runtime = make_runtime(Path(args.folder), args.base_url, ledger=args.path == "router + ledger")
+    runtime = make_runtime(
+        Path(args.folder), args.base_url, ledger=args.path == "router + ledger", http=args.http
+    )
     try:
         if args.path == "transport":
             worker = transport_worker(runtime, model, stream)
@@ -86,7 +88,8 @@ def count(path: str, mode: str, requests: int, base_url: str, args: argparse.Nam
             "valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/callgrind.out",
             sys.executable, __file__, "--child", "--path", path, "--mode", mode,
             "--requests", str(requests), "--warmup", str(args.warmup),
-            "--concurrency", str(concurrency), "--base-url", base_url, "--folder", tmp, "--gc", args.gc,
+            "--concurrency", str(concurrency), "--base-url", base_url, "--folder", tmp,
+            "--gc", args.gc, "--http", args.http,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         done = subprocess.run(
@@ -142,7 +145,8 @@ def report(per: dict[str, dict[str, float]], args: argparse.Namespace, command: 
             f"valgrind {_valgrind_version()} (callgrind). Per answer = (instructions of a run with "
             f"{args.large} answers − of one with {args.small}) ÷ {args.large - args.small}, after "
             f"{args.warmup} warm-up answers in both; non-streaming at concurrency {args.concurrency}, "
-            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}. The client's "
+            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}; upstream client: "
+            f"{args.http}. The client's "
             "threads are all counted (the ledger's writer thread included); the fake upstream runs "
             "natively.",
             "",
@@ -170,6 +174,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--paths", type=names_arg(PATHS), default=PATHS, help="rows to count (default all)")
     p.add_argument("--gc", choices=("default", "gateway"), default="default", help="collector settings")
+    p.add_argument("--http", choices=("aiohttp", "lean"), default="aiohttp", help="upstream HTTP client")
     p.add_argument("--append", type=Path, help="append the result section to this markdown file")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--path", choices=PATHS, help=argparse.SUPPRESS)

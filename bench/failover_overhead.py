@@ -3,7 +3,8 @@ through the router, in one run, against the fake upstream.
 
 The fake upstream (``python -m openclaw.testing.fake_upstream --no-record``) runs in its own
 process pinned to one core; this client is pinned to the other. Every row uses the same
-``openai-completions`` transport over one ``AiohttpClient``:
+``openai-completions`` transport over one ``AiohttpClient`` (``--http lean``: over one
+``LeanHttpClient``, the client the CLI and the gateway use by default):
 
 * ``transport`` (the baseline): per request a fresh ``ChatRequest`` and ``UpstreamCall`` with a
   deadline (its static part, URL and headers, prepared once up front as the router does),
@@ -84,7 +85,10 @@ def start_fake(chunks: int, folder: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split("listening on ", 1)[1].strip()
 
 
-def make_runtime(folder: Path, base_url: str, *, ledger: bool) -> Any:
+def make_runtime(folder: Path, base_url: str, *, ledger: bool, http: str = "aiohttp") -> Any:
+    """A runtime against the fake upstream; ``http``: the upstream client, ``aiohttp`` (the
+    transport benchmark's ``AiohttpClient`` column) or ``lean`` (what the CLI and the gateway
+    use by default)."""
     from openclaw.bootstrap import open_runtime
     from openclaw.runtime import load_snapshot
 
@@ -105,7 +109,9 @@ def make_runtime(folder: Path, base_url: str, *, ledger: bool) -> Any:
     os.chmod(home / ".openclaw" / "openclaw.json", 0o600)
     env = {"HOME": str(home), "OPENCLAW_HOME": str(home), "OPENROUTER_API_KEYS": f"{KEY},{KEY_2}"}
     paths, snapshot = load_snapshot(env, cwd=home)
-    return open_runtime(paths, snapshot, http="aiohttp", ledger=ledger, source="gateway")
+    return open_runtime(
+        paths, snapshot, http="lean" if http == "lean" else "aiohttp", ledger=ledger, source="gateway"
+    )
 
 
 async def sustained(
@@ -217,8 +223,8 @@ async def measure(
 ) -> dict[str, list[tuple[float, float]]]:
     from openclaw.bootstrap import make_router
 
-    plain = make_runtime(folder, base_url, ledger=False)
-    logged = make_runtime(folder, base_url, ledger=True)
+    plain = make_runtime(folder, base_url, ledger=False, http=args.http)
+    logged = make_runtime(folder, base_url, ledger=True, http=args.http)
     routers = {"router": (plain, make_router(plain)), "router + ledger": (logged, make_router(logged))}
     collector(args.gc)
     results: dict[str, list[tuple[float, float]]] = {}
@@ -300,7 +306,8 @@ def report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespa
             f"pinned to CPU {SERVER_CPU}; {args.rounds} rounds of {args.seconds:g} s per row, the "
             f"rows of a round back to back, reversed every other round; non-streaming at "
             f"concurrency {args.concurrency}, "
-            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}. Ratios are per "
+            f"streaming at {args.stream_concurrency}; collector settings: {args.gc}; upstream client: "
+            f"{args.http}. Ratios are per "
             "round (router row / transport row of the same round), then the median over rounds. CPU "
             "is the client process's own CPU time per answer.",
             "",
@@ -328,6 +335,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--gc", choices=("default", "gateway"), default="default", help="collector settings (see collector())"
+    )
+    parser.add_argument(
+        "--http",
+        choices=("aiohttp", "lean"),
+        default="aiohttp",
+        help="upstream HTTP client (default aiohttp)",
     )
     parser.add_argument("--append", type=Path, help="append the result section to this markdown file")
     args = parser.parse_args()
