@@ -72,6 +72,18 @@ async def test_stream_buffers_response_info_until_content(home: Path, upstream: 
     assert [a.reason for a in run.served.attempts] == ["timeout", None]
 
 
+async def test_a_run_is_read_once_whichever_way(home: Path, upstream: FakeUpstream) -> None:
+    rt = open_test_runtime(home, router_config(upstream.base_url, SONNET), OPENROUTER_API_KEY=FAKE_KEY)
+    router = make_test_router(rt)
+    run = await router.open(chat(stream=True), build_target(rt, None), router.context("gateway"))
+    batches = [b async for b in run.batches()]
+    assert isinstance(batches[-1][-1], Finish)
+    for again in (run.events(), run.batches()):
+        with pytest.raises(RuntimeError, match=r"read only once \(Run.batches\(\) or Run.events\(\)"):
+            await again.__anext__()
+    await rt.aclose()
+
+
 async def test_failure_after_first_byte_ends_with_error_event_never_a_finish(
     home: Path, upstream: FakeUpstream
 ) -> None:

@@ -60,7 +60,7 @@ class RouterRun:
         and the finish recorded before it is passed on. Looking at the last event of each list is
         all an event costs here."""
         if self._started:
-            raise RuntimeError("Run.events() can be read only once")
+            raise RuntimeError("a run can be read only once (Run.batches() or Run.events(), once)")
         self._started = True
         try:
             first = self._opened.buffered  # never empty: it holds the commit point
