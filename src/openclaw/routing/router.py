@@ -140,10 +140,7 @@ class Router:
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
         walk = Walk(self, request, target, ctx, self.start(request, target, ctx))
-        cand = walk.head  # the happy path: one frame between here and the network
-        opened, err = await walk.attempt(cand, False) if cand is not None else (None, None)
-        if opened is None or cand is None:
-            opened, cand = await walk.run(whole=False, primed=cand, primed_err=err)
+        opened, cand = await walk.reach(whole=False)
         served = walk.commit(cand, opened.served_model)
         if cand is not walk.clean and self._had_records(walk, cand):
             await self._recovered(cand)
@@ -196,8 +193,11 @@ class Router:
         self, walk: Walk, primed: Candidate | None = None, primed_err: ProviderError | None = None
     ) -> tuple[ChatResult, Served]:
         """``complete`` through the walk: every candidate in turn (``primed``: the first one,
-        already sent by ``complete``, failed with ``primed_err``)."""
-        opened, cand = await walk.run(whole=True, primed=primed, primed_err=primed_err)
+        already sent by ``complete``, failed with ``primed_err``; else the walk's head first)."""
+        if primed is None:
+            opened, cand = await walk.reach(whole=True)
+        else:
+            opened, cand = await walk.run(whole=True, primed=primed, primed_err=primed_err)
         agg = opened.agg
         assert agg is not None
         served = walk.commit(cand, agg.result_.model)

@@ -176,6 +176,16 @@ class Walk(Recorder):
             await self.r.clock.sleep(wait)
         raise self._failure()
 
+    async def reach(self, *, whole: bool) -> tuple[Opened, Candidate]:
+        """The first candidate to reach the commit point (``whole``: the end), starting with
+        ``head`` sent at once, with no pass generator between it and the network; the passes
+        (:meth:`run`) only if it fails or there is none."""
+        cand = self.head
+        opened, err = await self.attempt(cand, whole) if cand is not None else (None, None)
+        if opened is None or cand is None:
+            return await self.run(whole=whole, primed=cand, primed_err=err)
+        return opened, cand
+
     def _pass(self, pass_no: int) -> Iterator[Candidate]:
         """Candidates to try in this pass, in order. After each one fails, ``self.t.verdict``
         holds its error, which decides between the next key and the next model."""
