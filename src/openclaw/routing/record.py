@@ -88,8 +88,7 @@ class Recorder:
     def failed_attempt(self, slot: Slot, err: ProviderError, *, ts: float, latency_ms: float) -> Attempt:
         attempt = self._failed_attempt_of(slot, err, latency_ms)
         self.attempts.append(attempt)
-        cost, source = attempt_cost(None, slot.facts, ok=False)
-        self._error_row(slot, err, attempt, ts, cost=cost, cost_source=source)
+        self._error_row(slot, err, attempt, ts, charged=True)
         return attempt
 
     def skipped(self, slot: Slot, reason: str, message: str, *, ts: float) -> Attempt:
@@ -144,19 +143,15 @@ class Recorder:
         )
 
     def _error_row(
-        self,
-        slot: Slot,
-        err: ProviderError,
-        attempt: Attempt,
-        ts: float,
-        *,
-        cost: float | None = None,
-        cost_source: str | None = None,
+        self, slot: Slot, err: ProviderError, attempt: Attempt, ts: float, *, charged: bool = False
     ) -> None:
-        """The ledger row of a failed attempt (``cancelled`` when the caller went away)."""
+        """The ledger row of a failed attempt (``cancelled`` when the caller went away);
+        ``charged``: with what the provider billed for it (:func:`attempt_cost`), as a failure
+        before the commit point has; a broken answer's row carries no cost."""
         ledger = self.r.runtime.ledger
         if ledger is None:
             return
+        cost, source = attempt_cost(None, slot.facts, ok=False) if charged else (None, None)
         self._write(
             ledger,
             slot,
@@ -167,7 +162,7 @@ class Recorder:
             http_status=err.status,
             error=attempt.message,
             cost=cost,
-            cost_source=cost_source,
+            cost_source=source,
         )
 
     def _write(
