@@ -67,6 +67,20 @@ def check(request: ChatRequest, facts: ModelFacts | None) -> str | None:
     """None when the model can serve ``request``; otherwise why it cannot."""
     if facts is None:
         return None
+    chars = 0
+    for message in request.messages:  # the common case here: text content, no tool calls
+        content = message.content
+        if type(content) is not str or message.tool_calls:
+            return _check_counted(request, facts)
+        chars += len(content) + _MESSAGE_CHARS
+    window = facts.context_window
+    if request.tools or (window and chars // CHARS_PER_TOKEN + (request.max_tokens or 0) > window):
+        return _check_counted(request, facts)
+    return None
+
+
+def _check_counted(request: ChatRequest, facts: ModelFacts) -> str | None:
+    """:func:`check` in full: tools, images and every kind of content counted."""
     if request.tools and facts.supports_tools is False:
         return "the model does not support tool calls"
     chars, images = _counts(request)

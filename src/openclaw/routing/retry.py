@@ -29,14 +29,12 @@ import msgspec
 
 from ..config.schema import RetryConfig, RoutingSection
 from ..errors import ProviderError
-from ..transports.base import Timeouts
 
 __all__ = [
     "Budget",
     "Clock",
     "RetryPolicy",
     "SystemClock",
-    "cut_timeouts",
     "parse_retry_headers",
     "server_wait",
 ]
@@ -162,17 +160,3 @@ class Budget(msgspec.Struct):
     def fits(self, wait: float) -> bool:
         """True when waiting ``wait`` seconds still leaves time for one more attempt."""
         return wait + MIN_ATTEMPT_SECONDS < self.remaining()
-
-    def timeouts(self, base: Timeouts, attempt_timeout: float | None, now: float | None = None) -> Timeouts:
-        """Per-attempt timeouts cut to the remaining budget (``now``: a monotonic reading)."""
-        return cut_timeouts(self.deadline, base, attempt_timeout, self.monotonic() if now is None else now)
-
-
-def cut_timeouts(deadline: float, base: Timeouts, attempt_timeout: float | None, now: float) -> Timeouts:
-    """``base`` (or ``attempt_timeout`` as the read timeout) cut to what is left before
-    ``deadline`` at ``now`` (monotonic seconds), never below the shortest useful attempt."""
-    left = deadline - now
-    left = left if left > MIN_ATTEMPT_SECONDS else MIN_ATTEMPT_SECONDS
-    read = base.read if attempt_timeout is None else attempt_timeout
-    connect = base.connect
-    return Timeouts(connect if connect < left else left, read if read < left else left, left)

@@ -18,22 +18,27 @@ so a truncated answer can never pass for a whole one.
 ``routing.requestTimeoutSeconds``) bounds every attempt, retry, wait and failover together; each
 attempt's timeouts are what is left of it.
 
-**The happy path costs nothing extra**: credential plans, model facts and params are computed once
-per router; the cooldown check is a dict lookup in memory; no state I/O happens unless something
-fails or recovers; ledger rows are queued, not written inline. :meth:`Router.start` decides for
-every request whether its chain's first candidate is *clean* (usable, fit for the request, and
-nothing on record about it); ``complete`` then sends and reads it itself, and builds a
-:class:`~openclaw.routing.walk.Walk` only if it fails (``open`` always walks: its run needs one).
+**The happy path costs nothing extra**: credential plans, model facts, params and each
+candidate's call template are computed once per router, and so is each target's *lead* (the first
+credential of its first model, :meth:`Router.lead`); the cooldown check is a dict lookup in memory;
+no state I/O happens unless something fails or recovers; ledger rows are queued, not written
+inline. A request's first candidate is *clean* when it is usable, fit for the request and nothing
+is on record about it (:meth:`Router.start` for ``open``; ``complete`` asks the same, inline);
+``complete`` then sends and reads it itself, and builds a :class:`~openclaw.routing.walk.Walk`
+only if it fails (``open`` always walks: its run needs one).
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from ..errors import Attempt, ProviderError
+from msgspec.structs import replace
+
+from ..errors import ProviderError
 from ..refs import ModelRef
 from ..transports.base import Transport
 from ..transports.registry import upstream_model
@@ -48,7 +53,7 @@ from .record import Recorder
 from .retry import Clock, RetryPolicy, SystemClock
 from .run import RouterRun
 from .types import RequestContext, Served, Target
-from .walk import Start, Walk, served_by
+from .walk import Start, Walk
 
 if TYPE_CHECKING:
     from ..catalog.resolve import ModelFacts, ResolvedProvider
@@ -56,6 +61,15 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 __all__ = ["Router", "TransportSource"]
+
+_LEADS_MAX = 1024
+
+
+class _Lead(enum.Enum):
+    UNKNOWN = "unknown"  # a target whose lead is not worked out yet (None: it has none)
+
+
+_UNKNOWN: Final = _Lead.UNKNOWN
 
 
 class TransportSource(Protocol):
@@ -80,6 +94,7 @@ class Router:
         self._entries: dict[tuple[str, str, str | None], ModelEntry] = {}
         self._params: dict[tuple[ModelRef, str], Mapping[str, Any]] = {}
         self._thinking: dict[str, str | None] = {}
+        self._leads: dict[Target, Candidate | None] = {}
         prefix, seq = f"req-{os.urandom(4).hex()}-", itertools.count(1)
         # a request's id, made when something first records it (a ledger row): see context()
         self.request_ids: Callable[[], str] = lambda: prefix + str(next(seq))
@@ -122,20 +137,41 @@ class Router:
         """The start of every request: ``ctx.deadline`` cut to ``routing.requestTimeoutSeconds``
         from now, then the chain's first candidate if its model is usable and fit for the request
         (else None), and whether nothing about it is on record (no cooldown, nothing to reset)."""
-        clock = self.clock
-        cap = clock.monotonic() + self.policy.request_timeout
+        cap = self.clock.monotonic() + self.policy.request_timeout
         if cap < ctx.deadline:  # a comparison, not min(): the builtin costs a call  # noqa: PLR1730
             ctx.deadline = cap
-        entry = self.model_entry(target.candidates[0])
-        if not entry.candidates or capability.check(request, entry.facts) is not None:
+        return self.first(request, target)
+
+    def first(self, request: ChatRequest, target: Target) -> Start:
+        """The chain's first candidate if its model is usable and fit for the request (else
+        None), and whether nothing about it is on record."""
+        first = self.lead(target)
+        if first is None or capability.check(request, first.facts) is not None:
             return None, False
-        first = entry.candidates[0]
+        return first, self.nothing_on_record(first)
+
+    def nothing_on_record(self, cand: Candidate) -> bool:
+        """True when the state backend remembers nothing about ``cand`` (no cooldown, nothing
+        to reset after it answers)."""
         records, recent = self.state_records, self.recent_records
-        clean = (records is not None and not records) or (  # nothing on record at all, or
+        return (records is not None and not records) or (  # nothing on record at all, or
             # one in-memory lookup: "cooling?" and "reset after?"
-            recent is not None and not recent((first.cred_key, first.model_key), clock.now())
+            recent is not None and not recent((cand.cred_key, cand.model_key), self.clock.now())
         )
-        return first, clean
+
+    def lead(self, target: Target) -> Candidate | None:
+        """The first credential of the chain's first model, if that model can be used at all:
+        worked out once per target (targets hash by identity; the gateway keeps its targets, the
+        CLI makes one per command) and remembered for up to ``_LEADS_MAX`` targets at a time."""
+        found = self._leads.get(target, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        entry = self.model_entry(target.candidates[0])
+        lead = entry.candidates[0] if entry.candidates else None
+        if len(self._leads) >= _LEADS_MAX:
+            self._leads.clear()
+        self._leads[target] = lead
+        return lead
 
     async def open(self, request: ChatRequest, target: Target, ctx: RequestContext) -> RouterRun:
         """The answer from its commit point on; raises FailoverError if no candidate gets there."""
@@ -154,12 +190,21 @@ class Router:
         The happy path (the first candidate usable, fit and with nothing on record) is sent and
         read right here, with no walk and no frame between this and the network (as
         ``attempt.read_whole``, inline); a walk is made only if it fails."""
-        start = self.start(request, target, ctx)
-        first, clean = start
-        if first is None or not clean:
-            return await self._complete_walk(Walk(self, request, target, ctx, start))
         clock = self.clock
-        ts, started = clock.now(), clock.monotonic()
+        started = clock.monotonic()
+        cap = started + self.policy.request_timeout  # as start() does, inline: no frame
+        if cap < ctx.deadline:  # noqa: PLR1730
+            ctx.deadline = cap
+        first = self._leads.get(target, _UNKNOWN)  # lead(), the dict hit inline
+        if first is _UNKNOWN:
+            first = self.lead(target)
+        records = self.state_records  # nothing on record at all: no call to ask about first
+        if (
+            first is None
+            or capability.check(request, first.facts) is not None
+            or not ((records is not None and not records) or self.nothing_on_record(first))
+        ):
+            return await self._complete_walk(Walk(self, request, target, ctx, self.first(request, target)))
         stream = first.transport.batches(first.upstream_call(self, request, ctx, target.agent_id, started))
         try:
             folded = Aggregator()
@@ -169,22 +214,26 @@ class Router:
             if not folded.finished or folded.result_.finish_reason == "content_filter":
                 check_whole(folded)
         except BaseException as exc:
-            walk = Walk(self, request, target, ctx, start)
-            walk.adopt(ts, started)
+            walk = Walk(self, request, target, ctx, (first, True))
+            walk.adopt(clock.now() - (clock.monotonic() - started), started)
             err = await walk.failed(first, stream, exc)
             return await self._complete_walk(walk, primed=first, primed_err=err)
-        latency = (clock.monotonic() - started) * 1000.0  # read whole: the commit is the end
-        attempts: list[Attempt] = []
-        served = served_by(attempts, first, latency, folded.result_.model)
-        result = _priced(folded.result(), first)
+        took = clock.monotonic() - started
+        latency = took * 1000.0  # read whole: the commit is the end
+        result = folded.result()
+        usage = result.usage
+        if usage is not None and (usage.cost is None or usage.cost_source is None):
+            usage = result.usage = price_usage(usage, first.facts)  # else the provider priced it
+        attempts = [replace(first.won, latency_ms=latency)]  # served_by(), inline
+        served = Served(first.ref, first.profile, result.model or first.upstream_model, attempts)
         if self.runtime.ledger is not None:
             row = Recorder(self, request, ctx, attempts)
             row.finished(
                 first.slot,
-                ts=ts,
+                ts=clock.now() - took,  # the wall clock read only when a row needs it
                 latency_ms=latency,
                 ttft_ms=latency,
-                usage=result.usage,
+                usage=usage,
                 served_model=served.model,
             )
         return result, served

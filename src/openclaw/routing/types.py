@@ -26,9 +26,10 @@ from ..wire.types import ChatRequest, ChatResult, StreamEvent
 __all__ = ["RequestContext", "Run", "Served", "Target"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Target:
-    """An ordered candidate chain: the primary first, then its fallbacks."""
+    """An ordered candidate chain: the primary first, then its fallbacks. Compared and hashed
+    by identity: the router remembers what it worked out about a target per target."""
 
     candidates: tuple[ModelRef, ...]
     label: str  # what the caller named: "openclaw/default", a ref, an alias

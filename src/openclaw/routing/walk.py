@@ -427,10 +427,8 @@ class Walk(Recorder):
 def served_by(attempts: list[Attempt], cand: Candidate, latency_ms: float, model: str | None) -> Served:
     """Who served: ``cand``'s successful attempt appended to ``attempts`` (``model``: the one the
     upstream reported, if it did; else the id it was asked for)."""
-    ref, profile = cand.ref, cand.slot.profile
-    # positional: provider, model, profile_id, reason, status, message, skipped, latency
-    attempts.append(Attempt(ref.provider, ref.model, profile, None, None, "", False, latency_ms))
-    return Served(ref, profile or "", model or cand.upstream_model, attempts)
+    attempts.append(msgspec.structs.replace(cand.won, latency_ms=latency_ms))
+    return Served(cand.ref, cand.profile, model or cand.upstream_model, attempts)
 
 
 def _previous(state: object, key: str, now: float) -> Cooldown | None:
