@@ -39,9 +39,8 @@ from failover_overhead import (
     STREAM_MODEL,
     collector,
     make_runtime,
-    router_worker,
+    row_worker,
     start_fake,
-    transport_worker,
 )
 from lib.args import names_arg
 
@@ -69,10 +68,8 @@ async def child(args: argparse.Namespace) -> None:
         Path(args.folder), args.base_url, ledger=args.path == "router + ledger", http=args.http
     )
     try:
-        if args.path == "transport":
-            worker = transport_worker(runtime, model, stream)
-        else:
-            worker = router_worker(runtime, make_router(runtime), model, stream)
+        name = "router" if args.path == "router + ledger" else args.path  # its runtime has the ledger
+        worker = row_worker(name, runtime, {"router": (runtime, make_router(runtime))}, model, stream)
         collector(args.gc)
         await _drive(worker, args.warmup, args.concurrency)
         await _drive(worker, args.requests, args.concurrency)

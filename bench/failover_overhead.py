@@ -14,7 +14,10 @@ process pinned to one core; this client is pinned to the other. Every row uses t
 * ``router``: ``Router.complete`` / ``Router.open`` + ``batches()`` with a two-model chain and two
   keys (credential plan, cooldown lookups, capability check, budget, commit point, Served),
   state backend on, ledger off;
-* ``router + ledger``: the same with the SQLite usage ledger recording every attempt.
+* ``router + ledger``: the same with the SQLite usage ledger recording every attempt;
+* ``one more layer``, ``api shape``, ``api shape + capability`` (only when asked for with
+  ``--paths``): the parts of the router row that are the shape of its API, not routing
+  (``bench/lib/reference_rows.py``).
 
 After the ledger row its writes are flushed and settled before the next row starts, so that
 no row pays for another's ledger. The rows of one round run back to back, in reverse order
@@ -47,12 +50,14 @@ from pathlib import Path
 from typing import Any
 
 from lib.args import names_arg
+from lib.reference_rows import PLAIN_ONLY, REFERENCE_PATHS, layered, shape_worker
 from lib.stats import iqr_change, median_ci_change, round_ratios
 
 KEY = "sk-or-test-bench0000000000000000000000"
 KEY_2 = "sk-or-test-bench1111111111111111111111"
 STREAM_MODEL = "bench/stream"
-PATHS = ("transport", "router", "router + ledger")
+ROUTED = ("router", "router + ledger")
+PATHS = ("transport", *ROUTED, *REFERENCE_PATHS)
 MODES = ("plain", "stream")
 CLIENT_CPU, SERVER_CPU = 0, 1
 
@@ -245,16 +250,31 @@ async def _rounds(
         for label, model, stream, conc in rows:
             if label not in args.modes:
                 continue
-            workers = [("transport", transport_worker(plain, model, stream))]
-            for name, (runtime, router) in routers.items():
-                if name in args.paths:
-                    workers.append((name, router_worker(runtime, router, model, stream)))
+            names = [n for n in args.paths if not (stream and n in PLAIN_ONLY)]
+            workers = [
+                (name, row_worker(name, plain, routers, model, stream)) for name in ("transport", *names)
+            ]
             if round_no % 2:  # odd rounds run the rows in reverse: no row always goes first
                 workers.reverse()
             for name, worker in workers:
                 results.setdefault(f"{label}|{name}", []).append(await sustained(worker, args.seconds, conc))
                 if name in routers:
                     await settle(routers[name][0].ledger)  # before the next row, not during it
+
+
+def row_worker(
+    name: str, plain: Any, routers: dict[str, Any], model: str, stream: bool
+) -> Callable[[], Awaitable[object]]:
+    """The worker of row ``name`` (see PATHS); ``plain``: the runtime without a ledger, ``routers``:
+    (runtime, router) by row name, ``router`` and ``router + ledger``."""
+    if name in routers:
+        runtime, router = routers[name]
+        return router_worker(runtime, router, model, stream)
+    if name == "one more layer":
+        return layered(transport_worker(plain, model, stream))
+    if name in PLAIN_ONLY:
+        return shape_worker(plain, routers["router"][1], model, check=name.endswith("capability"))
+    return transport_worker(plain, model, stream)
 
 
 async def settle(ledger: Any) -> None:
@@ -330,8 +350,10 @@ def main() -> None:
     parser.add_argument(
         "--paths",
         type=names_arg(PATHS[1:]),
-        default=PATHS[1:],
-        help="rows measured against the transport row (default: router,router + ledger)",
+        default=ROUTED,
+        help="rows measured against the transport row (default: router,router + ledger; also: "
+        + ", ".join(REFERENCE_PATHS)
+        + ")",
     )
     parser.add_argument(
         "--gc", choices=("default", "gateway"), default="default", help="collector settings (see collector())"

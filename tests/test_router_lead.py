@@ -3,6 +3,7 @@ candidate's call template and its cut timeouts, and the capability check's commo
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,10 @@ from openclaw.testing import FakeUpstream
 from openclaw.transports.base import Timeouts
 from openclaw.transports.registry import TransportRegistry
 from openclaw.wire.types import ChatRequest, ImagePart, Message, TextPart, ToolCall, ToolDef
-from test_router_support import chat, ledger_rows, make_test_router, open_test_runtime, router_config
+from test_router_support import chat, ledger_rows, make_test_router, open_test_runtime, router_config, sent
 
 MINI = "openrouter/openai/gpt-4o-mini"
+BENCH = str(Path(__file__).resolve().parent.parent / "bench")
 SONNET = "openrouter/anthropic/claude-sonnet-4-5"
 
 # ------------------------------------------------------------------------------ capability
@@ -215,3 +217,30 @@ async def test_the_happy_paths_row_is_stamped_with_its_start(home: Path, upstrea
     assert len(rows) == 1 and rows[0]["status"] == "ok"
     assert served.attempts[0].latency_ms == rows[0]["latency_ms"] == 500.0
     assert rows[0]["ts"] == pytest.approx(wall + began, abs=0.001)
+
+
+async def test_the_benchmarks_api_shape_rows_send_what_the_router_sends(
+    home: Path, upstream: FakeUpstream
+) -> None:
+    """``bench/lib/reference_rows.py`` stands for the router's happy path without its routing:
+    its rows must send the very request the router sends."""
+    sys.path.insert(0, BENCH)
+    from lib.reference_rows import layered, shape_worker
+
+    rt = open_test_runtime(home, router_config(upstream.base_url, MINI), OPENROUTER_API_KEY=FAKE_KEY)
+    router = make_test_router(rt)
+    for check in (False, True):
+        assert await shape_worker(rt, router, MINI, check=check)() == 1
+    result, _ = await router.complete(chat(max_tokens=64), build_target(rt, MINI), router.context("gateway"))
+    assert result.text == "OK"
+    counted: list[int] = []
+
+    async def worker() -> object:
+        counted.append(1)
+        return 7
+
+    assert await layered(worker)() == 7 and counted == [1]
+    await rt.aclose()
+    bodies = [req.json for req in upstream.chat_requests]
+    assert len(bodies) == 3 and bodies[0] == bodies[1] == bodies[2]
+    assert sent(upstream) == [("openai/gpt-4o-mini", FAKE_KEY)] * 3
