@@ -198,13 +198,11 @@ class Router:
         first = self._leads.get(target, _UNKNOWN)  # lead(), the dict hit inline
         if first is _UNKNOWN:
             first = self.lead(target)
+        if first is None or capability.check(request, first.facts) is not None:  # as first() does
+            return await self._complete_walk(Walk(self, request, target, ctx, (None, False)))
         records = self.state_records  # nothing on record at all: no call to ask about first
-        if (
-            first is None
-            or capability.check(request, first.facts) is not None
-            or not ((records is not None and not records) or self.nothing_on_record(first))
-        ):
-            return await self._complete_walk(Walk(self, request, target, ctx, self.first(request, target)))
+        if not ((records is not None and not records) or self.nothing_on_record(first)):
+            return await self._complete_walk(Walk(self, request, target, ctx, (first, False)))
         stream = first.transport.batches(first.upstream_call(self, request, ctx, target.agent_id, started))
         try:
             folded = Aggregator()
@@ -222,8 +220,8 @@ class Router:
         latency = took * 1000.0  # read whole: the commit is the end
         result = folded.result()
         usage = result.usage
-        if usage is not None and (usage.cost is None or usage.cost_source is None):
-            usage = result.usage = price_usage(usage, first.facts)  # else the provider priced it
+        if usage is not None and (usage.cost is None or usage.cost_source is None):  # _priced, inline
+            usage = result.usage = price_usage(usage, first.facts)
         attempts = [replace(first.won, latency_ms=latency)]  # served_by(), inline
         served = Served(first.ref, first.profile, result.model or first.upstream_model, attempts)
         if self.runtime.ledger is not None:
@@ -319,10 +317,9 @@ class Router:
 
 
 def _priced(result: ChatResult, cand: Candidate) -> ChatResult:
-    """``result`` with its usage priced (:func:`~openclaw.usage.pricing.price_usage`)."""
+    """``result`` with its usage priced (:func:`~openclaw.usage.pricing.price_usage`), unless
+    the provider already reported its cost (then ``price_usage`` would return it as it is)."""
     usage = result.usage
-    if usage is not None:
-        priced = price_usage(usage, cand.facts)
-        if priced is not usage:  # usually the same (a provider-reported cost); a struct's
-            result.usage = priced  # setattr is not free
+    if usage is not None and (usage.cost is None or usage.cost_source is None):
+        result.usage = price_usage(usage, cand.facts)
     return result
